@@ -1,0 +1,32 @@
+/* config.h — atriumd's configuration file.
+ *
+ * A small "key = value" format (one setting a line, '#' comments) so that an
+ * administrator can keep settings out of the command line.  Command-line
+ * options override the file.  Unknown keys and malformed values are refused
+ * with the file name and line number. */
+#ifndef AS_CONFIG_H
+#define AS_CONFIG_H
+
+#include <stdint.h>
+
+#include "error.h"
+#include "log.h"
+
+#define AS_CONFIG_MAX_LINE 1024
+#define AS_CONFIG_MAX_LINES 1000
+
+typedef struct as_config {
+	char data_dir[1024];
+	char listen_host[64];
+	uint16_t listen_port;
+	unsigned threads;
+	at_log_level log_level;
+	int64_t tombstone_seconds;   /* how long deletions are remembered */
+} as_config;
+
+void as_config_defaults(as_config *c);
+int as_config_load(as_config *c, const char *path, at_error *err);
+/* "HOST:PORT" */
+int as_config_parse_listen(as_config *c, const char *value, at_error *err);
+
+#endif

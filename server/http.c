@@ -1,0 +1,283 @@
+/* http.c — see http.h. */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api.h"
+#include "arena.h"
+#include "auth.h"
+#include "log.h"
+#include "protocol.h"
+#include "store.h"
+#include "strbuf.h"
+
+#define MAX_STORES 64
+
+struct as_http {
+	struct MHD_Daemon *daemon;
+	char *data_dir;
+	pthread_key_t store_key;
+	pthread_mutex_t lock;
+	as_store *stores[MAX_STORES];
+	size_t n_stores;
+};
+
+struct request {
+	at_buf body;
+	bool started;
+};
+
+/* The calling worker thread's store connection. */
+static as_store *thread_store(as_http *h, at_error *err)
+{
+	as_store *s = pthread_getspecific(h->store_key);
+	if (s != NULL)
+		return s;
+	s = as_store_open_sqlite(h->data_dir, err);
+	if (s == NULL)
+		return NULL;
+	pthread_mutex_lock(&h->lock);
+	if (h->n_stores == MAX_STORES) {
+		pthread_mutex_unlock(&h->lock);
+		as_store_close(&s);
+		at_error_set(err, AT_E_UNAVAILABLE, AT_SCOPE_SERVER, AT_RETRY_TEMPORARY, NULL,
+			     "too many store connections");
+		return NULL;
+	}
+	h->stores[h->n_stores++] = s;
+	pthread_mutex_unlock(&h->lock);
+	pthread_setspecific(h->store_key, s);
+	return s;
+}
+
+static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, json_t *body)
+{
+	char *text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	if (text == NULL)
+		return MHD_NO;
+	struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(text), text,
+								    MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				"application/json; charset=utf-8");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	enum MHD_Result rc = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *conn, const at_error *err)
+{
+	unsigned status = err->http_status >= 400 ? (unsigned)err->http_status : 400;
+	struct MHD_Response *resp;
+	json_t *body = json_pack("{s:o}", "error", at_error_to_json(err));
+	char *text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				"application/json; charset=utf-8");
+	if (status == 401)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					"Basic realm=\"atrium\", charset=\"UTF-8\"");
+	if (err->retry_after > 0) {
+		char ra[32];
+		snprintf(ra, sizeof(ra), "%ld", err->retry_after);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+	}
+	enum MHD_Result rc = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+static json_t *parse_body(const at_buf *body, at_error *err)
+{
+	json_error_t jerr;
+	json_t *v = json_loadb(body->data ? body->data : "", body->len,
+			       JSON_REJECT_DUPLICATES, &jerr);
+	if (v == NULL)
+		at_error_set(err, AT_E_NOT_JSON, AT_SCOPE_SERVER, AT_RETRY_FINAL, NULL,
+			     "the body is not JSON: %s at line %d column %d", jerr.text,
+			     jerr.line, jerr.column);
+	return v;
+}
+
+static void trace_body(const char *what, const char *text, size_t len)
+{
+	if (!at_log_enabled(AT_LOG_TRACE))
+		return;
+	char shown[4096], redacted[4096];
+	snprintf(shown, sizeof(shown), "%.*s", (int)(len < sizeof(shown) - 1 ? len : sizeof(shown) - 1),
+		 text ? text : "");
+	at_log_redact(shown, redacted, sizeof(redacted));
+	at_trace("http", "%s %s", what, redacted);
+}
+
+static enum MHD_Result handle(as_http *h, struct MHD_Connection *conn, const char *url,
+			      const char *method, struct request *req)
+{
+	at_error err;
+	at_error_clear(&err);
+	at_arena *a = at_arena_new(0);
+	json_t *body = NULL, *answer = NULL;
+	enum MHD_Result rc;
+	int64_t now = (int64_t)time(NULL);
+	bool is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+	bool is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
+	as_store *s = thread_store(h, &err);
+	if (s == NULL)
+		goto fail;
+	trace_body(url, req->body.data, req->body.len);
+	if (strcmp(url, "/api/login") == 0 && is_post) {
+		if ((body = parse_body(&req->body, &err)) == NULL)
+			goto fail;
+		if ((answer = as_api_login(s, a, body, now, &err)) == NULL)
+			goto fail;
+		goto ok;
+	}
+	bool known = (strcmp(url, "/api") == 0 && is_post) ||
+		     (strcmp(url, "/api/session") == 0 && is_get) ||
+		     (strcmp(url, "/api/logout") == 0 && is_post);
+	if (!known) {
+		at_error_set(&err, AT_E_NOT_FOUND, AT_SCOPE_SERVER, AT_RETRY_FINAL, NULL,
+			     "no endpoint %s %s", method, url);
+		err.http_status = 404;
+		goto fail;
+	}
+	as_user user;
+	const char *token_hash = NULL;
+	const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						       MHD_HTTP_HEADER_AUTHORIZATION);
+	if (as_auth_header(s, a, auth, now, &user, &token_hash, &err) < 0)
+		goto fail;
+	as_ctx ctx = {.store = s, .arena = a, .user = &user, .token_hash = token_hash};
+	if (strcmp(url, "/api/session") == 0) {
+		answer = as_api_session(&ctx);
+	} else if (strcmp(url, "/api/logout") == 0) {
+		const char *tok = auth + 7;
+		bool bearer = token_hash != NULL;
+		if (bearer && as_auth_logout(s, tok, &err) < 0)
+			goto fail;
+		answer = json_pack("{s:b}", "revoked", bearer);
+	} else {
+		if ((body = parse_body(&req->body, &err)) == NULL)
+			goto fail;
+		if ((answer = as_api_batch(&ctx, body, &err)) == NULL)
+			goto fail;
+	}
+ok:
+	if (at_log_enabled(AT_LOG_TRACE)) {
+		char *text = json_dumps(answer, JSON_COMPACT);
+		trace_body("answer", text, text ? strlen(text) : 0);
+		free(text);
+	}
+	rc = send_json(conn, MHD_HTTP_OK, answer);
+	goto done;
+fail:
+	if (err.http_status >= 500)
+		at_error_log("http", "%s %s: %s", method, url, err.message);
+	else
+		at_debug("http", "%s %s: %s: %s", method, url, err.code, err.message);
+	rc = send_error(conn, &err);
+done:
+	json_decref(body);
+	at_arena_free(&a);
+	return rc;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_size, void **con_cls)
+{
+	as_http *h = cls;
+	struct request *req = *con_cls;
+	if (req == NULL) {
+		req = calloc(1, sizeof(*req));
+		if (req == NULL)
+			return MHD_NO;
+		at_buf_init(&req->body, AT_MAX_REQUEST_BYTES);
+		*con_cls = req;
+		return MHD_YES;
+	}
+	if (*upload_size > 0) {
+		if (!req->body.overflow)
+			at_buf_append(&req->body, upload_data, *upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (req->body.overflow) {
+		at_error err;
+		at_error_set(&err, AT_E_LIMIT, AT_SCOPE_SERVER, AT_RETRY_FINAL, NULL,
+			     "the request body is larger than %u bytes", AT_MAX_REQUEST_BYTES);
+		return send_error(conn, &err);
+	}
+	return handle(h, conn, url, method, req);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct request *req = *con_cls;
+	if (req != NULL) {
+		at_buf_free(&req->body);
+		free(req);
+		*con_cls = NULL;
+	}
+}
+
+as_http *as_http_start(const as_http_conf *conf, at_error *err)
+{
+	struct sockaddr_in addr = {0};
+	addr.sin_family = AF_INET;
+	addr.sin_port = htons(conf->port);
+	if (inet_pton(AF_INET, conf->host, &addr.sin_addr) != 1) {
+		at_error_set(err, AT_E_INVALID_ARGUMENTS, AT_SCOPE_SERVER, AT_RETRY_FINAL, "listen",
+			     "\"%s\" is not an IPv4 address", conf->host);
+		return NULL;
+	}
+	as_http *h = calloc(1, sizeof(*h));
+	if (h == NULL)
+		abort();
+	h->data_dir = strdup(conf->data_dir);
+	pthread_key_create(&h->store_key, NULL);
+	pthread_mutex_init(&h->lock, NULL);
+	h->daemon = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
+		conf->port, NULL, NULL, on_request, h,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(conf->threads ? conf->threads : 4),
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+		MHD_OPTION_END);
+	if (h->daemon == NULL) {
+		at_error_set(err, AT_E_UNAVAILABLE, AT_SCOPE_SERVER, AT_RETRY_FINAL, "listen",
+			     "cannot listen on %s:%u (address in use or not permitted)",
+			     conf->host, conf->port);
+		as_http_stop(&h);
+		return NULL;
+	}
+	return h;
+}
+
+void as_http_stop(as_http **hp)
+{
+	if (hp == NULL || *hp == NULL)
+		return;
+	as_http *h = *hp;
+	if (h->daemon != NULL)
+		MHD_stop_daemon(h->daemon);
+	for (size_t i = 0; i < h->n_stores; i++)
+		as_store_close(&h->stores[i]);
+	pthread_key_delete(h->store_key);
+	pthread_mutex_destroy(&h->lock);
+	free(h->data_dir);
+	free(h);
+	*hp = NULL;
+}

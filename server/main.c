@@ -1,0 +1,324 @@
+/* main.c — the atriumd command line: serve, and the admin subcommands for
+ * users and the deletion history. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "auth.h"
+#include "config.h"
+#include "http.h"
+#include "log.h"
+#include "store.h"
+
+static const char usage[] =
+	"usage: atriumd COMMAND [options]\n"
+	"\n"
+	"commands:\n"
+	"  serve --data DIR --listen HOST:PORT [--config FILE] [--log-level LEVEL]\n"
+	"        run the server in the foreground until SIGTERM or SIGINT\n"
+	"  user add LOGIN --name NAME --email ADDR --data DIR --password-stdin\n"
+	"  user list --data DIR\n"
+	"  user passwd LOGIN --data DIR --password-stdin\n"
+	"  tombstones purge --data DIR --older-than SECONDS\n"
+	"        forget deletions older than SECONDS (clients holding older sync\n"
+	"        tokens then reconcile their folders)\n"
+	"\n"
+	"LEVEL is error, warn, info, debug or trace.\n";
+
+struct opts {
+	const char *data, *listen, *config, *name, *email, *log_level, *older_than;
+	bool password_stdin;
+	const char *positional[4];
+	int n_positional;
+};
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		const char **slot = NULL;
+		if (strcmp(a, "--data") == 0) slot = &o->data;
+		else if (strcmp(a, "--listen") == 0) slot = &o->listen;
+		else if (strcmp(a, "--config") == 0) slot = &o->config;
+		else if (strcmp(a, "--name") == 0) slot = &o->name;
+		else if (strcmp(a, "--email") == 0) slot = &o->email;
+		else if (strcmp(a, "--log-level") == 0) slot = &o->log_level;
+		else if (strcmp(a, "--older-than") == 0) slot = &o->older_than;
+		else if (strcmp(a, "--password-stdin") == 0) {
+			o->password_stdin = true;
+			continue;
+		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			fputs(usage, stdout);
+			exit(0);
+		} else if (a[0] == '-') {
+			fprintf(stderr, "atriumd: unknown option %s\n", a);
+			return -1;
+		} else {
+			if (o->n_positional == 4) {
+				fprintf(stderr, "atriumd: too many arguments\n");
+				return -1;
+			}
+			o->positional[o->n_positional++] = a;
+			continue;
+		}
+		if (i + 1 >= argc) {
+			fprintf(stderr, "atriumd: %s needs a value\n", a);
+			return -1;
+		}
+		*slot = argv[++i];
+	}
+	return 0;
+}
+
+static int read_password(char *buf, size_t size)
+{
+	if (fgets(buf, (int)size, stdin) == NULL) {
+		fprintf(stderr, "atriumd: no password on standard input\n");
+		return -1;
+	}
+	size_t n = strlen(buf);
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	else if (!feof(stdin)) {
+		fprintf(stderr, "atriumd: the password is too long\n");
+		return -1;
+	}
+	if (n > 0 && buf[n - 1] == '\r')
+		buf[--n] = '\0';
+	return 0;
+}
+
+static as_store *open_store(const struct opts *o)
+{
+	at_error err;
+	if (o->data == NULL) {
+		fprintf(stderr, "atriumd: --data DIR is required\n");
+		return NULL;
+	}
+	as_store *s = as_store_open_sqlite(o->data, &err);
+	if (s == NULL)
+		fprintf(stderr, "atriumd: %s\n", err.message);
+	return s;
+}
+
+static int cmd_user_add(const struct opts *o)
+{
+	char pw[1100];
+	at_error err;
+	int rc = 1;
+	at_arena *a = at_arena_new(0);
+	as_store *s = NULL;
+	if (o->n_positional != 3 || o->name == NULL || o->email == NULL || !o->password_stdin) {
+		fprintf(stderr, "usage: atriumd user add LOGIN --name NAME --email ADDR "
+				"--data DIR --password-stdin\n");
+		rc = 2;
+		goto done;
+	}
+	if (read_password(pw, sizeof(pw)) < 0 || (s = open_store(o)) == NULL)
+		goto done;
+	const as_user *u;
+	if (as_account_create(s, a, o->positional[2], o->name, o->email, pw, &u, &err) < 0) {
+		fprintf(stderr, "atriumd: cannot add user %s: %s\n", o->positional[2], err.message);
+		goto done;
+	}
+	printf("added user %s (%s) with id %s\n", u->login, u->name, u->id);
+	rc = 0;
+done:
+	as_store_close(&s);
+	at_arena_free(&a);
+	return rc;
+}
+
+static int print_user(void *ctx, const as_user *u)
+{
+	printf("%-20s %-30s %-30s %s\n", u->login, u->name, u->email, u->id);
+	return 0;
+}
+
+static int cmd_user_list(const struct opts *o)
+{
+	at_error err;
+	at_arena *a = at_arena_new(0);
+	as_store *s = open_store(o);
+	int rc = 1;
+	if (s == NULL)
+		goto done;
+	printf("%-20s %-30s %-30s %s\n", "LOGIN", "NAME", "EMAIL", "ID");
+	if (s->ops->begin(s, false, &err) < 0 ||
+	    s->ops->user_list(s, a, print_user, NULL, &err) < 0) {
+		fprintf(stderr, "atriumd: %s\n", err.message);
+		s->ops->rollback(s);
+		goto done;
+	}
+	s->ops->rollback(s);
+	rc = 0;
+done:
+	as_store_close(&s);
+	at_arena_free(&a);
+	return rc;
+}
+
+static int cmd_user_passwd(const struct opts *o)
+{
+	char pw[1100];
+	at_error err;
+	at_arena *a = at_arena_new(0);
+	as_store *s = NULL;
+	int rc = 1;
+	if (o->n_positional != 3 || !o->password_stdin) {
+		fprintf(stderr, "usage: atriumd user passwd LOGIN --data DIR --password-stdin\n");
+		rc = 2;
+		goto done;
+	}
+	if (read_password(pw, sizeof(pw)) < 0 || (s = open_store(o)) == NULL)
+		goto done;
+	if (as_auth_set_password(s, a, o->positional[2], pw, &err) < 0) {
+		fprintf(stderr, "atriumd: %s\n", err.message);
+		goto done;
+	}
+	printf("password of %s changed\n", o->positional[2]);
+	rc = 0;
+done:
+	as_store_close(&s);
+	at_arena_free(&a);
+	return rc;
+}
+
+static int purge(as_store *s, int64_t older_than, int64_t *purged_r, at_error *err)
+{
+	if (s->ops->begin(s, true, err) < 0)
+		return -1;
+	if (s->ops->purge_tombstones(s, (int64_t)time(NULL) - older_than, purged_r, err) < 0 ||
+	    s->ops->commit(s, err) < 0) {
+		s->ops->rollback(s);
+		return -1;
+	}
+	return 0;
+}
+
+static int cmd_tombstones_purge(const struct opts *o)
+{
+	char *end;
+	at_error err;
+	int64_t purged;
+	if (o->older_than == NULL) {
+		fprintf(stderr, "usage: atriumd tombstones purge --data DIR --older-than SECONDS\n");
+		return 2;
+	}
+	long long secs = strtoll(o->older_than, &end, 10);
+	if (*end != '\0' || secs < 0) {
+		fprintf(stderr, "atriumd: --older-than takes a number of seconds\n");
+		return 2;
+	}
+	as_store *s = open_store(o);
+	if (s == NULL)
+		return 1;
+	int rc = purge(s, secs, &purged, &err);
+	as_store_close(&s);
+	if (rc < 0) {
+		fprintf(stderr, "atriumd: %s\n", err.message);
+		return 1;
+	}
+	printf("purged %lld tombstones\n", (long long)purged);
+	return 0;
+}
+
+static int cmd_serve(const struct opts *o)
+{
+	as_config conf;
+	at_error err;
+	as_config_defaults(&conf);
+	if (o->config != NULL && as_config_load(&conf, o->config, &err) < 0)
+		goto fail;
+	if (o->data != NULL)
+		snprintf(conf.data_dir, sizeof(conf.data_dir), "%s", o->data);
+	if (o->listen != NULL && as_config_parse_listen(&conf, o->listen, &err) < 0)
+		goto fail;
+	if (o->log_level != NULL && at_log_level_parse(o->log_level, &conf.log_level) < 0) {
+		fprintf(stderr, "atriumd: unknown log level %s\n", o->log_level);
+		return 2;
+	}
+	at_log_set_level(conf.log_level);
+
+	/* open once in the main thread: creates and migrates the database before
+	 * the first request, and serves the periodic housekeeping */
+	as_store *s = as_store_open_sqlite(conf.data_dir, &err);
+	if (s == NULL)
+		goto fail;
+
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	as_http_conf hc = {conf.data_dir, conf.listen_host, conf.listen_port, conf.threads};
+	as_http *http = as_http_start(&hc, &err);
+	if (http == NULL) {
+		as_store_close(&s);
+		goto fail;
+	}
+	at_info("server", "atriumd listening on http://%s:%u, data in %s", conf.listen_host,
+		conf.listen_port, conf.data_dir);
+	time_t next_purge = 0;
+	for (;;) {
+		struct timespec ts = {60, 0};
+		int sig = sigtimedwait(&set, NULL, &ts);
+		if (sig == SIGTERM || sig == SIGINT) {
+			at_info("server", "signal %d: stopping", sig);
+			break;
+		}
+		if (time(NULL) >= next_purge) {
+			int64_t purged;
+			if (purge(s, conf.tombstone_seconds, &purged, &err) < 0)
+				at_warn("server", "tombstone purge failed: %s", err.message);
+			else if (purged > 0)
+				at_info("server", "forgot %lld old deletions", (long long)purged);
+			next_purge = time(NULL) + 3600;
+		}
+	}
+	as_http_stop(&http);
+	as_store_close(&s);
+	at_info("server", "stopped");
+	return 0;
+fail:
+	fprintf(stderr, "atriumd: %s\n", err.message);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	if (parse_opts(argc - 1, argv + 1, &o) < 0)
+		return 2;
+	if (as_auth_init() < 0) {
+		fprintf(stderr, "atriumd: cannot initialise libsodium\n");
+		return 1;
+	}
+	const char *cmd = o.n_positional > 0 ? o.positional[0] : "";
+	const char *sub = o.n_positional > 1 ? o.positional[1] : "";
+	if (strcmp(cmd, "serve") == 0 && o.n_positional == 1)
+		return cmd_serve(&o);
+	if (strcmp(cmd, "user") == 0 && strcmp(sub, "add") == 0)
+		return cmd_user_add(&o);
+	if (strcmp(cmd, "user") == 0 && strcmp(sub, "list") == 0)
+		return cmd_user_list(&o);
+	if (strcmp(cmd, "user") == 0 && strcmp(sub, "passwd") == 0)
+		return cmd_user_passwd(&o);
+	if (strcmp(cmd, "tombstones") == 0 && strcmp(sub, "purge") == 0)
+		return cmd_tombstones_purge(&o);
+	fputs(usage, stderr);
+	return 2;
+}

@@ -1,0 +1,162 @@
+/* store.h — the server's storage interface: a table of functions.
+ *
+ * The sync engine, the API and the admin commands talk to storage only
+ * through as_store_ops, so SQLite (store_sqlite.c, the default) and
+ * PostgreSQL backends are interchangeable.  Semantics every backend keeps:
+ *
+ * - One modification sequence (modseq) for the whole database.  The first
+ *   write of a write transaction bumps it once; every row written in that
+ *   transaction carries the same value.  Change order is (modseq, id).
+ * - Deleting an item leaves a tombstone (id, folder, modseq, time) so that
+ *   clients learn of the deletion; tombstones older than the horizon are
+ *   purged and tokens older than the horizon cannot be answered.
+ * - Items keep a per-field modseq (field_versions) for field-level merge.
+ * - A committed write survives kill -9 (SQLite: WAL, synchronous=FULL).
+ * - Prepared statements only.
+ *
+ * Ownership: records filled by the store borrow strings from the arena given
+ * to the call; json_t members are new references owned by the caller (they
+ * are freed by as_item_clear()).  The store handle is owned by the caller of
+ * as_store_open_*() and released with as_store_close(). */
+#ifndef AS_STORE_H
+#define AS_STORE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "arena.h"
+#include "error.h"
+#include "model.h"
+#include "protocol.h"
+
+#define AS_ID_HEX_BYTES 12            /* ids are 24 hex characters */
+#define AS_LOGIN_MAX 64
+#define AS_NAME_MAX 256
+#define AS_EMAIL_MAX 320
+
+typedef struct as_store as_store;
+
+typedef struct as_user {
+	const char *id, *login, *name, *email, *pw_hash;
+	int64_t created;
+} as_user;
+
+typedef struct as_folder {
+	const char *id, *parent_id, *owner_id, *name;
+	at_module module;
+	at_folder_type type;      /* as stored: private or public */
+	bool is_default;
+	int64_t version, created_version;
+} as_folder;
+
+typedef struct as_item {
+	const char *id, *folder_id, *type, *created_by, *client_id;
+	int64_t version, created_version;
+	json_t *fields;           /* owned */
+	json_t *field_versions;   /* owned: {"field": modseq} */
+} as_item;
+
+void as_item_clear(as_item *item);
+
+typedef struct as_change {
+	const char *id;
+	int64_t version;
+	bool removed;
+} as_change;
+
+typedef int as_change_cb(void *ctx, const as_change *change);
+typedef int as_user_cb(void *ctx, const as_user *user);
+typedef int as_folder_cb(void *ctx, const as_folder *folder);
+
+typedef struct as_store_ops {
+	const char *name;
+	void (*close)(as_store *s);
+
+	/* Transactions.  write=true takes the write lock at once. */
+	int (*begin)(as_store *s, bool write, at_error *err);
+	int (*commit)(as_store *s, at_error *err);
+	void (*rollback)(as_store *s);
+	/* In a write transaction: the transaction's modseq (bumped on first call). */
+	int (*tx_modseq)(as_store *s, int64_t *modseq_r, at_error *err);
+	int (*current_modseq)(as_store *s, int64_t *modseq_r, at_error *err);
+	/* Oldest modseq a token may name. */
+	int (*horizon)(as_store *s, int64_t *horizon_r, at_error *err);
+
+	/* Users.  user_get* answer 0 and set *found_r. */
+	int (*user_add)(as_store *s, const as_user *u, at_error *err);
+	int (*user_get_by_login)(as_store *s, const char *login, at_arena *a,
+				 as_user *u_r, bool *found_r, at_error *err);
+	int (*user_get_by_id)(as_store *s, const char *id, at_arena *a,
+			      as_user *u_r, bool *found_r, at_error *err);
+	int (*user_list)(as_store *s, at_arena *a, as_user_cb *cb, void *ctx, at_error *err);
+	int (*user_set_password)(as_store *s, const char *id, const char *pw_hash,
+				 at_error *err);
+
+	/* Bearer tokens, stored by hash. */
+	int (*token_add)(as_store *s, const char *hash, const char *user_id,
+			 int64_t expires, at_error *err);
+	int (*token_lookup)(as_store *s, const char *hash, at_arena *a,
+			    const char **user_id_r, int64_t *expires_r, at_error *err);
+	int (*token_delete)(as_store *s, const char *hash, at_error *err);
+	/* Deletes every token of user_id except keep_hash (may be NULL). */
+	int (*token_delete_user)(as_store *s, const char *user_id, const char *keep_hash,
+				 at_error *err);
+
+	/* Login throttling state, by login name. */
+	int (*login_failures_get)(as_store *s, const char *login, int *count_r,
+				  int64_t *last_r, at_error *err);
+	int (*login_failures_set)(as_store *s, const char *login, int count,
+				  int64_t last, at_error *err);
+
+	/* Folders.  folder_add assigns version/created_version from tx_modseq. */
+	int (*folder_add)(as_store *s, as_folder *f, at_error *err);
+	int (*folder_get)(as_store *s, const char *id, at_arena *a, as_folder *f_r,
+			  bool *found_r, at_error *err);
+	/* Folders owned by owner_id whose version > since. */
+	int (*folder_list_owned)(as_store *s, const char *owner_id, int64_t since,
+				 at_arena *a, as_folder_cb *cb, void *ctx, at_error *err);
+	/* Removed folders (folder tombstones) of owner_id after since. */
+	int (*folder_removed_since)(as_store *s, const char *owner_id, int64_t since,
+				    at_arena *a, as_change_cb *cb, void *ctx, at_error *err);
+
+	/* Items. */
+	int (*item_get)(as_store *s, const char *id, at_arena *a, as_item *item_r,
+			bool *found_r, at_error *err);
+	/* The item a user created with client_id (even if since deleted:
+	 * *item_id_r set, and item_get then finds nothing). */
+	int (*client_id_lookup)(as_store *s, const char *user_id, const char *client_id,
+				at_arena *a, const char **item_id_r, at_error *err);
+	/* Inserts or replaces.  Sets item->version (and created_version on insert)
+	 * from tx_modseq; records client_id if set. */
+	int (*item_put)(as_store *s, as_item *item, bool insert, at_error *err);
+	int (*item_delete)(as_store *s, const char *id, const char *folder_id,
+			   at_error *err);
+	/* Changes of one folder after token, in (modseq, id) order, at most limit
+	 * (ask limit+1 to learn whether more exist). */
+	int (*changes)(as_store *s, const char *folder_id, const at_token *since,
+		       unsigned limit, at_arena *a, as_change_cb *cb, void *ctx,
+		       at_error *err);
+	/* Every live item of a folder: id and version. */
+	int (*item_list)(as_store *s, const char *folder_id, at_arena *a,
+			 as_change_cb *cb, void *ctx, at_error *err);
+
+	/* Purges tombstones deleted before `before` (unix time) and raises the
+	 * horizon accordingly; *purged_r = number removed. */
+	int (*purge_tombstones)(as_store *s, int64_t before, int64_t *purged_r,
+				at_error *err);
+} as_store_ops;
+
+struct as_store {
+	const as_store_ops *ops;
+};
+
+/* Opens (creating and migrating) the SQLite store in dir/atrium.db. */
+as_store *as_store_open_sqlite(const char *dir, at_error *err);
+void as_store_close(as_store **s);
+
+/* Convenience: a new random id (24 hex characters) from the arena. */
+const char *as_new_id(at_arena *a);
+
+#endif

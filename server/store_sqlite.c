@@ -1,0 +1,893 @@
+/* store_sqlite.c — the SQLite backend of store.h (the default: one file,
+ * zero configuration).  WAL journal with synchronous=FULL so an acknowledged
+ * write survives kill -9 and power loss; every statement is prepared once per
+ * connection and cached.  One connection per thread: a connection is not
+ * shared between threads. */
+#include "store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include "log.h"
+
+#define SCHEMA_VERSION 1
+
+enum stmt_id {
+	S_BEGIN_READ, S_BEGIN_WRITE, S_COMMIT, S_ROLLBACK,
+	S_MODSEQ_BUMP, S_MODSEQ_GET, S_HORIZON_GET, S_HORIZON_SET,
+	S_USER_ADD, S_USER_BY_LOGIN, S_USER_BY_ID, S_USER_LIST, S_USER_SET_PW,
+	S_TOKEN_ADD, S_TOKEN_GET, S_TOKEN_DEL, S_TOKEN_DEL_USER,
+	S_FAIL_GET, S_FAIL_SET, S_FAIL_DEL,
+	S_FOLDER_ADD, S_FOLDER_GET, S_FOLDER_OWNED, S_FOLDER_REMOVED,
+	S_ITEM_GET, S_ITEM_INSERT, S_ITEM_UPDATE, S_ITEM_DELETE, S_TOMB_ADD, S_TOMB_CLEAR,
+	S_CLIENT_ADD, S_CLIENT_GET, S_CHANGES, S_ITEM_LIST,
+	S_TOMB_MAXPURGE, S_TOMB_PURGE,
+	S_COUNT
+};
+
+static const char *const stmt_sql[S_COUNT] = {
+	[S_BEGIN_READ] = "BEGIN",
+	[S_BEGIN_WRITE] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_MODSEQ_BUMP] = "UPDATE meta SET value = value + 1 WHERE key = 'modseq' RETURNING value",
+	[S_MODSEQ_GET] = "SELECT value FROM meta WHERE key = 'modseq'",
+	[S_HORIZON_GET] = "SELECT value FROM meta WHERE key = 'horizon'",
+	[S_HORIZON_SET] = "UPDATE meta SET value = max(value, ?1) WHERE key = 'horizon'",
+	[S_USER_ADD] = "INSERT INTO users(id, login, name, email, pw_hash, created) VALUES (?1,?2,?3,?4,?5,?6)",
+	[S_USER_BY_LOGIN] = "SELECT id, login, name, email, pw_hash, created FROM users WHERE login = ?1",
+	[S_USER_BY_ID] = "SELECT id, login, name, email, pw_hash, created FROM users WHERE id = ?1",
+	[S_USER_LIST] = "SELECT id, login, name, email, pw_hash, created FROM users ORDER BY login",
+	[S_USER_SET_PW] = "UPDATE users SET pw_hash = ?2 WHERE id = ?1",
+	[S_TOKEN_ADD] = "INSERT INTO tokens(hash, user_id, expires) VALUES (?1,?2,?3)",
+	[S_TOKEN_GET] = "SELECT user_id, expires FROM tokens WHERE hash = ?1",
+	[S_TOKEN_DEL] = "DELETE FROM tokens WHERE hash = ?1",
+	[S_TOKEN_DEL_USER] = "DELETE FROM tokens WHERE user_id = ?1 AND hash IS NOT ?2",
+	[S_FAIL_GET] = "SELECT count, last FROM login_failures WHERE login = ?1",
+	[S_FAIL_SET] = "INSERT INTO login_failures(login, count, last) VALUES (?1,?2,?3) "
+		       "ON CONFLICT(login) DO UPDATE SET count = excluded.count, last = excluded.last",
+	[S_FAIL_DEL] = "DELETE FROM login_failures WHERE login = ?1",
+	[S_FOLDER_ADD] = "INSERT INTO folders(id, parent_id, owner_id, name, module, type, is_default,"
+			 " version, created_version) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?8)",
+	[S_FOLDER_GET] = "SELECT id, parent_id, owner_id, name, module, type, is_default, version,"
+			 " created_version FROM folders WHERE id = ?1",
+	[S_FOLDER_OWNED] = "SELECT id, parent_id, owner_id, name, module, type, is_default, version,"
+			   " created_version FROM folders WHERE owner_id = ?1 AND version > ?2"
+			   " ORDER BY created_version, id",
+	[S_FOLDER_REMOVED] = "SELECT id, modseq FROM folder_tombstones WHERE owner_id = ?1 AND modseq > ?2",
+	[S_ITEM_GET] = "SELECT id, folder_id, type, created_by, client_id, version, created_version,"
+		       " fields, field_versions FROM items WHERE id = ?1",
+	[S_ITEM_INSERT] = "INSERT INTO items(id, folder_id, type, created_by, client_id, version,"
+			  " created_version, fields, field_versions) VALUES (?1,?2,?3,?4,?5,?6,?6,?7,?8)",
+	[S_ITEM_UPDATE] = "UPDATE items SET folder_id = ?2, type = ?3, version = ?4, fields = ?5,"
+			  " field_versions = ?6 WHERE id = ?1",
+	[S_ITEM_DELETE] = "DELETE FROM items WHERE id = ?1",
+	[S_TOMB_ADD] = "INSERT INTO tombstones(item_id, folder_id, modseq, deleted_at) VALUES (?1,?2,?3,?4)"
+		       " ON CONFLICT(folder_id, item_id) DO UPDATE SET modseq = excluded.modseq,"
+		       " deleted_at = excluded.deleted_at",
+	[S_TOMB_CLEAR] = "DELETE FROM tombstones WHERE folder_id = ?1 AND item_id = ?2",
+	[S_CLIENT_ADD] = "INSERT OR IGNORE INTO client_ids(user_id, client_id, item_id) VALUES (?1,?2,?3)",
+	[S_CLIENT_GET] = "SELECT item_id FROM client_ids WHERE user_id = ?1 AND client_id = ?2",
+	[S_CHANGES] = "SELECT id, version, 0 FROM items WHERE folder_id = ?1 AND"
+		      " (version > ?2 OR (version = ?2 AND id > ?3))"
+		      " UNION ALL "
+		      "SELECT item_id, modseq, 1 FROM tombstones WHERE folder_id = ?1 AND"
+		      " (modseq > ?2 OR (modseq = ?2 AND item_id > ?3))"
+		      " ORDER BY 2, 1 LIMIT ?4",
+	[S_ITEM_LIST] = "SELECT id, version FROM items WHERE folder_id = ?1 ORDER BY id",
+	[S_TOMB_MAXPURGE] = "SELECT max(modseq) FROM tombstones WHERE deleted_at < ?1",
+	[S_TOMB_PURGE] = "DELETE FROM tombstones WHERE deleted_at < ?1",
+};
+
+static const char *const schema_v1[] = {
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+	"INSERT INTO meta(key, value) VALUES ('modseq', 0), ('horizon', 0)",
+	"CREATE TABLE users(id TEXT PRIMARY KEY, login TEXT NOT NULL UNIQUE, name TEXT NOT NULL,"
+	" email TEXT NOT NULL, pw_hash TEXT NOT NULL, created INTEGER NOT NULL)",
+	"CREATE TABLE tokens(hash TEXT PRIMARY KEY, user_id TEXT NOT NULL, expires INTEGER NOT NULL)",
+	"CREATE INDEX tokens_user ON tokens(user_id)",
+	"CREATE TABLE login_failures(login TEXT PRIMARY KEY, count INTEGER NOT NULL,"
+	" last INTEGER NOT NULL)",
+	"CREATE TABLE folders(id TEXT PRIMARY KEY, parent_id TEXT, owner_id TEXT, name TEXT NOT NULL,"
+	" module TEXT NOT NULL, type TEXT NOT NULL, is_default INTEGER NOT NULL,"
+	" version INTEGER NOT NULL, created_version INTEGER NOT NULL)",
+	"CREATE INDEX folders_owner ON folders(owner_id, version)",
+	"CREATE TABLE folder_tombstones(id TEXT PRIMARY KEY, owner_id TEXT, modseq INTEGER NOT NULL,"
+	" deleted_at INTEGER NOT NULL)",
+	"CREATE TABLE items(id TEXT PRIMARY KEY, folder_id TEXT NOT NULL, type TEXT NOT NULL,"
+	" created_by TEXT NOT NULL, client_id TEXT, version INTEGER NOT NULL,"
+	" created_version INTEGER NOT NULL, fields TEXT NOT NULL, field_versions TEXT NOT NULL)",
+	"CREATE INDEX items_folder_version ON items(folder_id, version, id)",
+	"CREATE TABLE client_ids(user_id TEXT NOT NULL, client_id TEXT NOT NULL,"
+	" item_id TEXT NOT NULL, PRIMARY KEY(user_id, client_id)) WITHOUT ROWID",
+	"CREATE TABLE tombstones(item_id TEXT NOT NULL, folder_id TEXT NOT NULL,"
+	" modseq INTEGER NOT NULL, deleted_at INTEGER NOT NULL, PRIMARY KEY(folder_id, item_id))",
+	"CREATE INDEX tombstones_folder ON tombstones(folder_id, modseq, item_id)",
+	"CREATE INDEX tombstones_time ON tombstones(deleted_at)",
+	NULL,
+};
+
+/* Migrations: index i upgrades from version i to i+1. */
+static const char *const *const migrations[] = {schema_v1};
+
+typedef struct sq_store {
+	as_store base;
+	sqlite3 *db;
+	sqlite3_stmt *stmts[S_COUNT];
+	int64_t tx_modseq;     /* 0 until the first write of a write transaction */
+	bool in_tx;
+} sq_store;
+
+static int db_fail(sq_store *s, at_error *err, const char *what)
+{
+	at_error_log("store", "%s: %s", what, sqlite3_errmsg(s->db));
+	return at_error_set(err, AT_E_SERVER, AT_SCOPE_SERVER, AT_RETRY_TEMPORARY, NULL,
+			    "storage failure (%s): %s", what, sqlite3_errmsg(s->db));
+}
+
+static sqlite3_stmt *stmt(sq_store *s, enum stmt_id id, at_error *err)
+{
+	if (s->stmts[id] == NULL) {
+		if (sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+				       &s->stmts[id], NULL) != SQLITE_OK) {
+			db_fail(s, err, "prepare");
+			return NULL;
+		}
+	}
+	sqlite3_reset(s->stmts[id]);
+	sqlite3_clear_bindings(s->stmts[id]);
+	return s->stmts[id];
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+static const char *col_text(sqlite3_stmt *st, int i, at_arena *a)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return t == NULL ? NULL : at_arena_strdup(a, (const char *)t);
+}
+
+/* Runs a statement that returns no rows. */
+static int exec_done(sq_store *s, sqlite3_stmt *st, at_error *err, const char *what)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_fail(s, err, what);
+	return 0;
+}
+
+static int sq_begin(as_store *base, bool write, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, write ? S_BEGIN_WRITE : S_BEGIN_READ, err);
+	if (st == NULL || exec_done(s, st, err, "begin") < 0)
+		return -1;
+	s->in_tx = true;
+	s->tx_modseq = 0;
+	return 0;
+}
+
+static int sq_commit(as_store *base, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_COMMIT, err);
+	if (st == NULL || exec_done(s, st, err, "commit") < 0) {
+		sqlite3_stmt *rb = stmt(s, S_ROLLBACK, NULL);
+		if (rb != NULL)
+			exec_done(s, rb, NULL, "rollback");
+		s->in_tx = false;
+		return -1;
+	}
+	s->in_tx = false;
+	s->tx_modseq = 0;
+	return 0;
+}
+
+static void sq_rollback(as_store *base)
+{
+	sq_store *s = (sq_store *)base;
+	if (!s->in_tx)
+		return;
+	sqlite3_stmt *st = stmt(s, S_ROLLBACK, NULL);
+	if (st != NULL)
+		exec_done(s, st, NULL, "rollback");
+	s->in_tx = false;
+	s->tx_modseq = 0;
+}
+
+static int get_int(sq_store *s, enum stmt_id id, int64_t *v_r, at_error *err)
+{
+	sqlite3_stmt *st = stmt(s, id, err);
+	if (st == NULL)
+		return -1;
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return db_fail(s, err, "read counter");
+	}
+	*v_r = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int sq_tx_modseq(as_store *base, int64_t *modseq_r, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	if (s->tx_modseq == 0 && get_int(s, S_MODSEQ_BUMP, &s->tx_modseq, err) < 0)
+		return -1;
+	*modseq_r = s->tx_modseq;
+	return 0;
+}
+
+static int sq_current_modseq(as_store *base, int64_t *modseq_r, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	if (s->tx_modseq != 0) {
+		*modseq_r = s->tx_modseq;
+		return 0;
+	}
+	return get_int(s, S_MODSEQ_GET, modseq_r, err);
+}
+
+static int sq_horizon(as_store *base, int64_t *horizon_r, at_error *err)
+{
+	return get_int((sq_store *)base, S_HORIZON_GET, horizon_r, err);
+}
+
+/* --- users --------------------------------------------------------------- */
+
+static void read_user(sqlite3_stmt *st, at_arena *a, as_user *u)
+{
+	u->id = col_text(st, 0, a);
+	u->login = col_text(st, 1, a);
+	u->name = col_text(st, 2, a);
+	u->email = col_text(st, 3, a);
+	u->pw_hash = col_text(st, 4, a);
+	u->created = sqlite3_column_int64(st, 5);
+}
+
+static int sq_user_add(as_store *base, const as_user *u, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_USER_ADD, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, u->id);
+	bind_text(st, 2, u->login);
+	bind_text(st, 3, u->name);
+	bind_text(st, 4, u->email);
+	bind_text(st, 5, u->pw_hash);
+	sqlite3_bind_int64(st, 6, u->created);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_CONSTRAINT)
+		return at_error_set(err, AT_E_EXISTS, AT_SCOPE_ACCOUNT, AT_RETRY_FINAL, "login",
+				    "a user with login \"%s\" already exists", u->login);
+	if (rc != SQLITE_DONE)
+		return db_fail(s, err, "add user");
+	return 0;
+}
+
+static int user_get(sq_store *s, enum stmt_id id, const char *key, at_arena *a,
+		    as_user *u_r, bool *found_r, at_error *err)
+{
+	sqlite3_stmt *st = stmt(s, id, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, key);
+	int rc = sqlite3_step(st);
+	*found_r = rc == SQLITE_ROW;
+	if (rc == SQLITE_ROW)
+		read_user(st, a, u_r);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(s, err, "read user");
+	return 0;
+}
+
+static int sq_user_get_by_login(as_store *base, const char *login, at_arena *a,
+				as_user *u_r, bool *found_r, at_error *err)
+{
+	return user_get((sq_store *)base, S_USER_BY_LOGIN, login, a, u_r, found_r, err);
+}
+
+static int sq_user_get_by_id(as_store *base, const char *id, at_arena *a,
+			     as_user *u_r, bool *found_r, at_error *err)
+{
+	return user_get((sq_store *)base, S_USER_BY_ID, id, a, u_r, found_r, err);
+}
+
+static int sq_user_list(as_store *base, at_arena *a, as_user_cb *cb, void *ctx,
+			at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_USER_LIST, err);
+	if (st == NULL)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		as_user u;
+		read_user(st, a, &u);
+		if (cb(ctx, &u) < 0) {
+			sqlite3_reset(st);
+			return -1;
+		}
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : db_fail(s, err, "list users");
+}
+
+static int sq_user_set_password(as_store *base, const char *id, const char *pw_hash,
+				at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_USER_SET_PW, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, id);
+	bind_text(st, 2, pw_hash);
+	return exec_done(s, st, err, "set password");
+}
+
+/* --- tokens and throttling ------------------------------------------------ */
+
+static int sq_token_add(as_store *base, const char *hash, const char *user_id,
+			int64_t expires, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_TOKEN_ADD, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, hash);
+	bind_text(st, 2, user_id);
+	sqlite3_bind_int64(st, 3, expires);
+	return exec_done(s, st, err, "add token");
+}
+
+static int sq_token_lookup(as_store *base, const char *hash, at_arena *a,
+			   const char **user_id_r, int64_t *expires_r, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_TOKEN_GET, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, hash);
+	int rc = sqlite3_step(st);
+	*user_id_r = NULL;
+	if (rc == SQLITE_ROW) {
+		*user_id_r = col_text(st, 0, a);
+		*expires_r = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(s, err, "read token");
+	return 0;
+}
+
+static int sq_token_delete(as_store *base, const char *hash, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_TOKEN_DEL, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, hash);
+	return exec_done(s, st, err, "delete token");
+}
+
+static int sq_token_delete_user(as_store *base, const char *user_id, const char *keep_hash,
+				at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_TOKEN_DEL_USER, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, user_id);
+	bind_text(st, 2, keep_hash);
+	return exec_done(s, st, err, "delete tokens");
+}
+
+static int sq_login_failures_get(as_store *base, const char *login, int *count_r,
+				 int64_t *last_r, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_FAIL_GET, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, login);
+	int rc = sqlite3_step(st);
+	*count_r = 0;
+	*last_r = 0;
+	if (rc == SQLITE_ROW) {
+		*count_r = sqlite3_column_int(st, 0);
+		*last_r = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(s, err, "read login failures");
+	return 0;
+}
+
+static int sq_login_failures_set(as_store *base, const char *login, int count,
+				 int64_t last, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, count == 0 ? S_FAIL_DEL : S_FAIL_SET, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, login);
+	if (count != 0) {
+		sqlite3_bind_int(st, 2, count);
+		sqlite3_bind_int64(st, 3, last);
+	}
+	return exec_done(s, st, err, "write login failures");
+}
+
+/* --- folders --------------------------------------------------------------- */
+
+static void read_folder(sqlite3_stmt *st, at_arena *a, as_folder *f)
+{
+	f->id = col_text(st, 0, a);
+	f->parent_id = col_text(st, 1, a);
+	f->owner_id = col_text(st, 2, a);
+	f->name = col_text(st, 3, a);
+	at_module_parse((const char *)sqlite3_column_text(st, 4), &f->module);
+	at_folder_type_parse((const char *)sqlite3_column_text(st, 5), &f->type);
+	f->is_default = sqlite3_column_int(st, 6) != 0;
+	f->version = sqlite3_column_int64(st, 7);
+	f->created_version = sqlite3_column_int64(st, 8);
+}
+
+static int sq_folder_add(as_store *base, as_folder *f, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	int64_t modseq;
+	if (sq_tx_modseq(base, &modseq, err) < 0)
+		return -1;
+	sqlite3_stmt *st = stmt(s, S_FOLDER_ADD, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, f->id);
+	bind_text(st, 2, f->parent_id);
+	bind_text(st, 3, f->owner_id);
+	bind_text(st, 4, f->name);
+	bind_text(st, 5, at_module_name(f->module));
+	bind_text(st, 6, at_folder_type_name(f->type));
+	sqlite3_bind_int(st, 7, f->is_default);
+	sqlite3_bind_int64(st, 8, modseq);
+	if (exec_done(s, st, err, "add folder") < 0)
+		return -1;
+	f->version = f->created_version = modseq;
+	return 0;
+}
+
+static int sq_folder_get(as_store *base, const char *id, at_arena *a, as_folder *f_r,
+			 bool *found_r, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_FOLDER_GET, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, id);
+	int rc = sqlite3_step(st);
+	*found_r = rc == SQLITE_ROW;
+	if (rc == SQLITE_ROW)
+		read_folder(st, a, f_r);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(s, err, "read folder");
+	return 0;
+}
+
+static int sq_folder_list_owned(as_store *base, const char *owner_id, int64_t since,
+				at_arena *a, as_folder_cb *cb, void *ctx, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_FOLDER_OWNED, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, owner_id);
+	sqlite3_bind_int64(st, 2, since);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		as_folder f;
+		read_folder(st, a, &f);
+		if (cb(ctx, &f) < 0) {
+			sqlite3_reset(st);
+			return -1;
+		}
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : db_fail(s, err, "list folders");
+}
+
+static int sq_folder_removed_since(as_store *base, const char *owner_id, int64_t since,
+				   at_arena *a, as_change_cb *cb, void *ctx, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_FOLDER_REMOVED, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, owner_id);
+	sqlite3_bind_int64(st, 2, since);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		as_change c = {col_text(st, 0, a), sqlite3_column_int64(st, 1), true};
+		if (cb(ctx, &c) < 0) {
+			sqlite3_reset(st);
+			return -1;
+		}
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : db_fail(s, err, "list removed folders");
+}
+
+/* --- items ----------------------------------------------------------------- */
+
+void as_item_clear(as_item *item)
+{
+	json_decref(item->fields);
+	json_decref(item->field_versions);
+	memset(item, 0, sizeof(*item));
+}
+
+static json_t *col_json(sqlite3_stmt *st, int i)
+{
+	const char *t = (const char *)sqlite3_column_text(st, i);
+	json_t *v = t != NULL ? json_loads(t, 0, NULL) : NULL;
+	return v != NULL ? v : json_object();
+}
+
+static int sq_item_get(as_store *base, const char *id, at_arena *a, as_item *item_r,
+		       bool *found_r, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_ITEM_GET, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, id);
+	int rc = sqlite3_step(st);
+	*found_r = rc == SQLITE_ROW;
+	if (rc == SQLITE_ROW) {
+		item_r->id = col_text(st, 0, a);
+		item_r->folder_id = col_text(st, 1, a);
+		item_r->type = col_text(st, 2, a);
+		item_r->created_by = col_text(st, 3, a);
+		item_r->client_id = col_text(st, 4, a);
+		item_r->version = sqlite3_column_int64(st, 5);
+		item_r->created_version = sqlite3_column_int64(st, 6);
+		item_r->fields = col_json(st, 7);
+		item_r->field_versions = col_json(st, 8);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(s, err, "read item");
+	return 0;
+}
+
+static int sq_client_id_lookup(as_store *base, const char *user_id, const char *client_id,
+			       at_arena *a, const char **item_id_r, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_CLIENT_GET, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, user_id);
+	bind_text(st, 2, client_id);
+	int rc = sqlite3_step(st);
+	*item_id_r = rc == SQLITE_ROW ? col_text(st, 0, a) : NULL;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(s, err, "read client id");
+	return 0;
+}
+
+static int sq_item_put(as_store *base, as_item *item, bool insert, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	int64_t modseq;
+	int rc = -1;
+	char *fields = NULL, *versions = NULL;
+	if (sq_tx_modseq(base, &modseq, err) < 0)
+		goto done;
+	fields = json_dumps(item->fields, JSON_COMPACT);
+	versions = json_dumps(item->field_versions, JSON_COMPACT);
+	if (fields == NULL || versions == NULL) {
+		at_error_set(err, AT_E_SERVER, AT_SCOPE_SERVER, AT_RETRY_TEMPORARY, NULL,
+			     "cannot encode item");
+		goto done;
+	}
+	sqlite3_stmt *st = stmt(s, insert ? S_ITEM_INSERT : S_ITEM_UPDATE, err);
+	if (st == NULL)
+		goto done;
+	bind_text(st, 1, item->id);
+	if (insert) {
+		bind_text(st, 2, item->folder_id);
+		bind_text(st, 3, item->type);
+		bind_text(st, 4, item->created_by);
+		bind_text(st, 5, item->client_id);
+		sqlite3_bind_int64(st, 6, modseq);
+		bind_text(st, 7, fields);
+		bind_text(st, 8, versions);
+	} else {
+		bind_text(st, 2, item->folder_id);
+		bind_text(st, 3, item->type);
+		sqlite3_bind_int64(st, 4, modseq);
+		bind_text(st, 5, fields);
+		bind_text(st, 6, versions);
+	}
+	if (exec_done(s, st, err, insert ? "insert item" : "update item") < 0)
+		goto done;
+	if (insert) {
+		item->created_version = modseq;
+		/* an item coming (back) into a folder is no longer removed there */
+		st = stmt(s, S_TOMB_CLEAR, err);
+		if (st == NULL)
+			goto done;
+		bind_text(st, 1, item->folder_id);
+		bind_text(st, 2, item->id);
+		if (exec_done(s, st, err, "clear tombstone") < 0)
+			goto done;
+		if (item->client_id != NULL) {
+			st = stmt(s, S_CLIENT_ADD, err);
+			if (st == NULL)
+				goto done;
+			bind_text(st, 1, item->created_by);
+			bind_text(st, 2, item->client_id);
+			bind_text(st, 3, item->id);
+			if (exec_done(s, st, err, "record client id") < 0)
+				goto done;
+		}
+	}
+	item->version = modseq;
+	rc = 0;
+done:
+	free(fields);
+	free(versions);
+	return rc;
+}
+
+static int sq_item_delete(as_store *base, const char *id, const char *folder_id,
+			  at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	int64_t modseq;
+	if (sq_tx_modseq(base, &modseq, err) < 0)
+		return -1;
+	sqlite3_stmt *st = stmt(s, S_ITEM_DELETE, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, id);
+	if (exec_done(s, st, err, "delete item") < 0)
+		return -1;
+	st = stmt(s, S_TOMB_ADD, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, id);
+	bind_text(st, 2, folder_id);
+	sqlite3_bind_int64(st, 3, modseq);
+	sqlite3_bind_int64(st, 4, (int64_t)time(NULL));
+	return exec_done(s, st, err, "add tombstone");
+}
+
+static int sq_changes(as_store *base, const char *folder_id, const at_token *since,
+		      unsigned limit, at_arena *a, as_change_cb *cb, void *ctx,
+		      at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_CHANGES, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, folder_id);
+	sqlite3_bind_int64(st, 2, since->modseq);
+	bind_text(st, 3, since->last_id[0] != '\0' ? since->last_id : "\x7f");
+	sqlite3_bind_int(st, 4, (int)limit);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		as_change c = {col_text(st, 0, a), sqlite3_column_int64(st, 1),
+			       sqlite3_column_int(st, 2) != 0};
+		if (cb(ctx, &c) < 0) {
+			sqlite3_reset(st);
+			return -1;
+		}
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : db_fail(s, err, "list changes");
+}
+
+static int sq_item_list(as_store *base, const char *folder_id, at_arena *a,
+			as_change_cb *cb, void *ctx, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_ITEM_LIST, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, folder_id);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		as_change c = {col_text(st, 0, a), sqlite3_column_int64(st, 1), false};
+		if (cb(ctx, &c) < 0) {
+			sqlite3_reset(st);
+			return -1;
+		}
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : db_fail(s, err, "list items");
+}
+
+static int sq_purge_tombstones(as_store *base, int64_t before, int64_t *purged_r,
+			       at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_TOMB_MAXPURGE, err);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, before);
+	int rc = sqlite3_step(st);
+	bool any = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
+	int64_t max = any ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return db_fail(s, err, "scan tombstones");
+	*purged_r = 0;
+	if (!any)
+		return 0;
+	st = stmt(s, S_HORIZON_SET, err);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, max);
+	if (exec_done(s, st, err, "raise horizon") < 0)
+		return -1;
+	st = stmt(s, S_TOMB_PURGE, err);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, before);
+	if (exec_done(s, st, err, "purge tombstones") < 0)
+		return -1;
+	*purged_r = sqlite3_changes(s->db);
+	return 0;
+}
+
+static void sq_close(as_store *base)
+{
+	sq_store *s = (sq_store *)base;
+	for (int i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(s->stmts[i]);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+static const as_store_ops sqlite_ops = {
+	.name = "sqlite",
+	.close = sq_close,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.tx_modseq = sq_tx_modseq,
+	.current_modseq = sq_current_modseq,
+	.horizon = sq_horizon,
+	.user_add = sq_user_add,
+	.user_get_by_login = sq_user_get_by_login,
+	.user_get_by_id = sq_user_get_by_id,
+	.user_list = sq_user_list,
+	.user_set_password = sq_user_set_password,
+	.token_add = sq_token_add,
+	.token_lookup = sq_token_lookup,
+	.token_delete = sq_token_delete,
+	.token_delete_user = sq_token_delete_user,
+	.login_failures_get = sq_login_failures_get,
+	.login_failures_set = sq_login_failures_set,
+	.folder_add = sq_folder_add,
+	.folder_get = sq_folder_get,
+	.folder_list_owned = sq_folder_list_owned,
+	.folder_removed_since = sq_folder_removed_since,
+	.item_get = sq_item_get,
+	.client_id_lookup = sq_client_id_lookup,
+	.item_put = sq_item_put,
+	.item_delete = sq_item_delete,
+	.changes = sq_changes,
+	.item_list = sq_item_list,
+	.purge_tombstones = sq_purge_tombstones,
+};
+
+static int exec_sql(sq_store *s, const char *sql, at_error *err)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		at_error_set(err, AT_E_SERVER, AT_SCOPE_SERVER, AT_RETRY_FINAL, NULL,
+			     "database setup failed (%s): %s", sql, msg ? msg : "?");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int migrate(sq_store *s, at_error *err)
+{
+	int version = 0;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return db_fail(s, err, "read schema version");
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version > SCHEMA_VERSION)
+		return at_error_set(err, AT_E_SERVER, AT_SCOPE_SERVER, AT_RETRY_FINAL, NULL,
+				    "the database has schema version %d, newer than this "
+				    "server's %d", version, SCHEMA_VERSION);
+	while (version < SCHEMA_VERSION) {
+		if (exec_sql(s, "BEGIN IMMEDIATE", err) < 0)
+			return -1;
+		for (const char *const *q = migrations[version]; *q != NULL; q++)
+			if (exec_sql(s, *q, err) < 0) {
+				exec_sql(s, "ROLLBACK", NULL);
+				return -1;
+			}
+		char sql[64];
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", version + 1);
+		if (exec_sql(s, sql, err) < 0 || exec_sql(s, "COMMIT", err) < 0) {
+			exec_sql(s, "ROLLBACK", NULL);
+			return -1;
+		}
+		version++;
+		at_info("store", "database schema migrated to version %d", version);
+	}
+	return 0;
+}
+
+as_store *as_store_open_sqlite(const char *dir, at_error *err)
+{
+	char path[4096];
+	sq_store *s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		abort();
+	s->base.ops = &sqlite_ops;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		at_error_set(err, AT_E_SERVER, AT_SCOPE_SERVER, AT_RETRY_FINAL, NULL,
+			     "cannot create data directory %s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	snprintf(path, sizeof(path), "%s/atrium.db", dir);
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		at_error_set(err, AT_E_SERVER, AT_SCOPE_SERVER, AT_RETRY_FINAL, NULL,
+			     "cannot open database %s: %s", path,
+			     s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 10000);
+	if (exec_sql(s, "PRAGMA journal_mode=WAL", err) < 0 ||
+	    exec_sql(s, "PRAGMA synchronous=FULL", err) < 0 ||
+	    exec_sql(s, "PRAGMA foreign_keys=ON", err) < 0 ||
+	    migrate(s, err) < 0)
+		goto fail;
+	return &s->base;
+fail:
+	sq_close(&s->base);
+	return NULL;
+}
+
+void as_store_close(as_store **s)
+{
+	if (s == NULL || *s == NULL)
+		return;
+	(*s)->ops->close(*s);
+	*s = NULL;
+}
+
+const char *as_new_id(at_arena *a)
+{
+	char *buf = at_arena_alloc(a, AS_ID_HEX_BYTES * 2 + 1);
+	at_random_hex(buf, AS_ID_HEX_BYTES);
+	return buf;
+}

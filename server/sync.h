@@ -1,0 +1,31 @@
+/* sync.h — the server side of the sync protocol, independent of HTTP.
+ *
+ * Implements the folder and item methods of docs/protocol.md on top of the
+ * store interface: Folder/sync, Item/sync (client changes and server changes
+ * in one call, windows, tokens, idempotent creates, field-level merge with a
+ * conflict policy), Item/list and Item/get.  Every access question is asked
+ * of acl.h.  Each function takes the method's arguments and returns the
+ * method's result object (a new reference), or NULL with err set for a
+ * method-level error.  Per-item errors are inside the result. */
+#ifndef AS_SYNC_H
+#define AS_SYNC_H
+
+#include <jansson.h>
+
+#include "arena.h"
+#include "error.h"
+#include "store.h"
+
+typedef struct as_ctx {
+	as_store *store;
+	at_arena *arena;         /* per request */
+	const as_user *user;
+	const char *token_hash;  /* bearer token of the request, or NULL */
+} as_ctx;
+
+json_t *as_folder_sync(as_ctx *ctx, json_t *args, at_error *err);
+json_t *as_item_sync(as_ctx *ctx, json_t *args, at_error *err);
+json_t *as_item_list(as_ctx *ctx, json_t *args, at_error *err);
+json_t *as_item_get(as_ctx *ctx, json_t *args, at_error *err);
+
+#endif
