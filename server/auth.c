@@ -221,12 +221,14 @@ int as_auth_password(as_store *s, at_arena *a, const char *login, const char *pa
 	s->ops->rollback(s);
 	if (rc < 0)
 		return -1;
+	/* the clock has whole seconds: a lock of W seconds ends W+1 seconds
+	 * after the second of the last failure, never sooner than W */
 	int64_t wait = lock_seconds(count);
-	if (wait > 0 && now < last + wait) {
+	if (wait > 0 && now < last + wait + 1) {
 		at_error_set(err, AT_E_TOO_MANY_ATTEMPTS, AT_SCOPE_ACCOUNT, AT_RETRY_WAIT, NULL,
 			     "too many failed logins for \"%s\"; try again in %lld seconds",
-			     login, (long long)(last + wait - now));
-		err->retry_after = (long)(last + wait - now);
+			     login, (long long)(last + wait + 1 - now));
+		err->retry_after = (long)(last + wait + 1 - now);
 		return -1;
 	}
 	unsigned char key[crypto_generichash_BYTES];

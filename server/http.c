@@ -99,7 +99,7 @@ static json_t *parse_body(const at_buf *body, at_error *err)
 {
 	json_error_t jerr;
 	json_t *v = json_loadb(body->data ? body->data : "", body->len,
-			       JSON_REJECT_DUPLICATES, &jerr);
+			       JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (v == NULL)
 		at_error_set(err, AT_E_NOT_JSON, AT_SCOPE_SERVER, AT_RETRY_FINAL, NULL,
 			     "the body is not JSON: %s at line %d column %d", jerr.text,

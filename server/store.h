@@ -142,7 +142,7 @@ typedef struct as_store_ops {
 	int (*item_list)(as_store *s, const char *folder_id, at_arena *a,
 			 as_change_cb *cb, void *ctx, at_error *err);
 
-	/* Purges tombstones deleted before `before` (unix time) and raises the
+	/* Purges tombstones deleted at or before `before` (unix time) and raises the
 	 * horizon accordingly; *purged_r = number removed. */
 	int (*purge_tombstones)(as_store *s, int64_t before, int64_t *purged_r,
 				at_error *err);

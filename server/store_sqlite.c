@@ -79,8 +79,8 @@ static const char *const stmt_sql[S_COUNT] = {
 		      " (modseq > ?2 OR (modseq = ?2 AND item_id > ?3))"
 		      " ORDER BY 2, 1 LIMIT ?4",
 	[S_ITEM_LIST] = "SELECT id, version FROM items WHERE folder_id = ?1 ORDER BY id",
-	[S_TOMB_MAXPURGE] = "SELECT max(modseq) FROM tombstones WHERE deleted_at < ?1",
-	[S_TOMB_PURGE] = "DELETE FROM tombstones WHERE deleted_at < ?1",
+	[S_TOMB_MAXPURGE] = "SELECT max(modseq) FROM tombstones WHERE deleted_at <= ?1",
+	[S_TOMB_PURGE] = "DELETE FROM tombstones WHERE deleted_at <= ?1",
 };
 
 static const char *const schema_v1[] = {

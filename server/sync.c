@@ -464,17 +464,24 @@ static bool written_by_us(struct sync_run *run, const as_change *c)
 	return false;
 }
 
+/* Changes arrive in (modseq, id) order.  The call's own writes are skipped
+ * without using the window (their results carry them), so that they never
+ * come back in a later window either; the token advances over them. */
 static int on_change(void *p, const as_change *c)
 {
 	struct change_walk *w = p;
+	if (w->more)
+		return 0;
+	if (written_by_us(w->run, c)) {
+		w->last = *c;
+		return 0;
+	}
 	if (w->seen == w->limit) {
-		w->more = true;  /* the extra row only tells that more exist */
+		w->more = true;  /* one change past the window: more exist */
 		return 0;
 	}
 	w->seen++;
 	w->last = *c;
-	if (written_by_us(w->run, c))
-		return 0;
 	if (c->removed) {
 		json_array_append_new(w->removed, json_string(c->id));
 		return 0;
@@ -538,7 +545,8 @@ json_t *as_item_sync(as_ctx *ctx, json_t *args, at_error *err)
 	w.limit = req.window;
 	w.err = err;
 	if (at_acl_may_read(&run.rights, true, false) &&
-	    s->ops->changes(s, folder.id, &since, req.window + 1, ctx->arena, on_change, &w, err) < 0)
+	    s->ops->changes(s, folder.id, &since, req.window + 1 + (unsigned)run.n_written,
+			     ctx->arena, on_change, &w, err) < 0)
 		goto done;
 	const char *new_token;
 	if (w.more) {

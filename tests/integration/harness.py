@@ -128,7 +128,7 @@ def _tail_text(text, lines=40):
 def _binary(var, name):
     path = os.environ.get(var)
     if path:
-        return path
+        return os.path.abspath(path)
     guess = os.path.join(SRC, "build", name)
     if os.access(guess, os.X_OK):
         return guess
