@@ -1,0 +1,393 @@
+/* cli.c — see cli.h.  Global options, dispatch, and the profile command. */
+#include "cli.h"
+#include "faults.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "log.h"
+
+#define MAIN_USAGE \
+	"usage: atrium [--home DIR] [--profile NAME] [--log-level LEVEL] COMMAND ...\n" \
+	"\n" \
+	"commands:\n" \
+	"  profile add NAME --server URL --user LOGIN --password-stdin\n" \
+	"  profile list [--json]\n" \
+	"  profile remove NAME\n" \
+	"  profile use NAME\n" \
+	"  sync [--window N] [--policy server|client]\n" \
+	"  status [--json]\n" \
+	"  contacts list [--folder ID|NAME] [--json]\n" \
+	"  contacts show ID [--json]\n" \
+	"  contacts add [--folder ID|NAME] --FIELD VALUE...   (contacts add --help)\n" \
+	"  contacts edit ID --FIELD VALUE...    (--FIELD '' removes the field)\n" \
+	"  contacts delete ID\n" \
+	"  password [--old-stdin]\n" \
+	"\n" \
+	"global options:\n" \
+	"  --home DIR         home directory (default $ATRIUM_HOME, else\n" \
+	"                     $XDG_DATA_HOME/atrium or ~/.local/share/atrium)\n" \
+	"  --profile NAME     use this profile instead of the current one\n" \
+	"  --log-level LEVEL  error, warn (default), info, debug or trace\n" \
+	"                     (also $ATRIUM_LOG_LEVEL)\n" \
+	"\n" \
+	"Contacts are changed offline in the local store; \"atrium sync\" sends\n" \
+	"the changes and brings the server's.  ID is a contact's local id (or its\n" \
+	"server id).\n"
+
+#define PROFILE_USAGE \
+	"usage: atrium profile add NAME --server URL --user LOGIN --password-stdin\n" \
+	"       atrium profile list [--json]\n" \
+	"       atrium profile remove NAME\n" \
+	"       atrium profile use NAME\n" \
+	"\n" \
+	"A profile is one account on one server, with its own local store.  The\n" \
+	"first profile added becomes the current one.  --password-stdin reads the\n" \
+	"password from the first line of standard input.\n"
+
+int ac_cli_fail(const at_error *err)
+{
+	fprintf(stderr, "atrium: %s\n", err->message[0] ? err->message : err->code);
+	return AC_EXIT_ERROR;
+}
+
+int ac_cli_usage(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("atrium: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(strstr(fmt, "--help") != NULL ? "\n" : " (see atrium --help)\n", stderr);
+	return AC_EXIT_USAGE;
+}
+
+bool ac_cli_is_help(const char *arg)
+{
+	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0 ||
+	       strcmp(arg, "help") == 0;
+}
+
+int ac_cli_option(int argc, char **argv, int *i, const char *name, const char **value_r)
+{
+	const char *a = argv[*i];
+	size_t n = strlen(name);
+	if (strncmp(a, name, n) != 0)
+		return 0;
+	if (a[n] == '=') {
+		*value_r = a + n + 1;
+		return 1;
+	}
+	if (a[n] != '\0')
+		return 0;
+	if (*i + 1 >= argc) {
+		ac_cli_usage("%s needs a value", name);
+		return -1;
+	}
+	*value_r = argv[++*i];
+	return 1;
+}
+
+int ac_cli_read_line(FILE *in, char *buf, size_t size)
+{
+	if (fgets(buf, (int)size, in) == NULL)
+		return -1;
+	size_t n = strlen(buf);
+	if (n > 0 && buf[n - 1] == '\n') {
+		buf[--n] = '\0';
+	} else if (!feof(in)) {
+		/* longer than the buffer: refuse rather than cut */
+		sodium_memzero(buf, size);
+		return -1;
+	}
+	if (n > 0 && buf[n - 1] == '\r')
+		buf[--n] = '\0';
+	return 0;
+}
+
+/* --- opening ---------------------------------------------------------------- */
+
+int ac_cli_open_profile(ac_cli *cli, at_error *err)
+{
+	if (cli->profile != NULL)
+		return 0;
+	return ac_profile_open(cli->home, cli->profile_name, &cli->profile, err);
+}
+
+int ac_cli_open_store(ac_cli *cli, at_error *err)
+{
+	if (cli->store != NULL)
+		return 0;
+	if (ac_cli_open_profile(cli, err) < 0)
+		return -1;
+	char *path = ac_profile_path(cli->profile, "store.db");
+	int ret = ac_store_open(path, &cli->store, err);
+	free(path);
+	return ret;
+}
+
+static int keep_token(void *arg, const char *token, at_error *err)
+{
+	return ac_profile_set_token(arg, token, err);
+}
+
+int ac_cli_open_transport(ac_cli *cli, at_error *err)
+{
+	char host[64] = "";
+	char device[128];
+	if (cli->http != NULL)
+		return 0;
+	if (ac_cli_open_profile(cli, err) < 0)
+		return -1;
+	gethostname(host, sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	snprintf(device, sizeof(device), "atrium on %.40s (profile %.64s)",
+		 host[0] ? host : "unknown host", cli->profile->name);
+	ac_http_config cfg = {
+		.server = cli->profile->server,
+		.login = cli->profile->user,
+		.password = cli->profile->password,
+		.token = cli->profile->token,
+		.device = device,
+		.on_token = keep_token,
+		.on_token_arg = cli->profile,
+	};
+	if (ac_http_new(&cfg, &cli->http, err) < 0)
+		return -1;
+	cli->transport = ac_http_transport(cli->http);
+	ac_faults_wrap(&cli->transport);
+	return 0;
+}
+
+void ac_cli_close(ac_cli *cli)
+{
+	ac_http_free(&cli->http);
+	ac_store_close(&cli->store);
+	ac_profile_free(&cli->profile);
+	free(cli->home);
+	cli->home = NULL;
+}
+
+/* --- profile ----------------------------------------------------------------- */
+
+static int profile_add(ac_cli *cli, int argc, char **argv)
+{
+	const char *name = NULL, *server = NULL, *user = NULL, *v;
+	bool from_stdin = false, made_current = false;
+	char password[1026];
+	at_error err;
+	int r;
+
+	for (int i = 0; i < argc; i++) {
+		if (ac_cli_is_help(argv[i])) {
+			fputs(PROFILE_USAGE, stdout);
+			return AC_EXIT_OK;
+		}
+		if ((r = ac_cli_option(argc, argv, &i, "--server", &v)) != 0) {
+			if (r < 0)
+				return AC_EXIT_USAGE;
+			server = v;
+		} else if ((r = ac_cli_option(argc, argv, &i, "--user", &v)) != 0) {
+			if (r < 0)
+				return AC_EXIT_USAGE;
+			user = v;
+		} else if (strcmp(argv[i], "--password-stdin") == 0) {
+			from_stdin = true;
+		} else if (argv[i][0] == '-') {
+			return ac_cli_usage("profile add: unknown option %s", argv[i]);
+		} else if (name == NULL) {
+			name = argv[i];
+		} else {
+			return ac_cli_usage("profile add: unexpected argument \"%s\"", argv[i]);
+		}
+	}
+	if (name == NULL || server == NULL || user == NULL)
+		return ac_cli_usage("profile add needs NAME, --server URL and --user LOGIN");
+	if (!from_stdin)
+		return ac_cli_usage("profile add needs --password-stdin (the password is "
+				    "read from standard input, never from the command line)");
+	if (ac_cli_read_line(stdin, password, sizeof(password)) < 0) {
+		fputs("atrium: profile add: no password on standard input (one line, at "
+		      "most 1024 bytes)\n", stderr);
+		return AC_EXIT_ERROR;
+	}
+	if (password[0] == '\0') {
+		fputs("atrium: profile add: the password is empty\n", stderr);
+		return AC_EXIT_ERROR;
+	}
+	at_error_clear(&err);
+	r = ac_profile_add(cli->home, name, server, user, password, &made_current, &err);
+	sodium_memzero(password, sizeof(password));
+	if (r < 0)
+		return ac_cli_fail(&err);
+	printf("profile %s added%s\n", name, made_current ? " (current)" : "");
+	return AC_EXIT_OK;
+}
+
+static int profile_list(ac_cli *cli, int argc, char **argv)
+{
+	bool json = false;
+	json_t *list = NULL;
+	at_error err;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else if (ac_cli_is_help(argv[i])) {
+			fputs(PROFILE_USAGE, stdout);
+			return AC_EXIT_OK;
+		} else
+			return ac_cli_usage("profile list: unexpected argument \"%s\"", argv[i]);
+	}
+	at_error_clear(&err);
+	if (ac_profile_list(cli->home, &list, &err) < 0)
+		return ac_cli_fail(&err);
+	if (json) {
+		char *text = json_dumps(list, JSON_INDENT(2));
+		puts(text);
+		free(text);
+	} else {
+		size_t i;
+		json_t *p;
+		json_array_foreach(list, i, p) {
+			printf("%s %s\t%s\t%s\n",
+			       json_is_true(json_object_get(p, "current")) ? "*" : " ",
+			       ac_jstr(p, "name"),
+			       ac_jstr(p, "user") ? ac_jstr(p, "user") : "?",
+			       ac_jstr(p, "server") ? ac_jstr(p, "server") : "?");
+		}
+	}
+	json_decref(list);
+	return AC_EXIT_OK;
+}
+
+static int profile_name_cmd(ac_cli *cli, int argc, char **argv, bool remove)
+{
+	const char *name = NULL;
+	at_error err;
+	for (int i = 0; i < argc; i++) {
+		if (ac_cli_is_help(argv[i])) {
+			fputs(PROFILE_USAGE, stdout);
+			return AC_EXIT_OK;
+		}
+		if (argv[i][0] == '-' || name != NULL)
+			return ac_cli_usage("profile %s: unexpected argument \"%s\"",
+					    remove ? "remove" : "use", argv[i]);
+		name = argv[i];
+	}
+	if (name == NULL)
+		return ac_cli_usage("profile %s needs a NAME", remove ? "remove" : "use");
+	at_error_clear(&err);
+	if ((remove ? ac_profile_remove(cli->home, name, &err)
+		    : ac_profile_use(cli->home, name, &err)) < 0)
+		return ac_cli_fail(&err);
+	if (remove)
+		printf("profile %s removed\n", name);
+	else
+		printf("current profile: %s\n", name);
+	return AC_EXIT_OK;
+}
+
+int ac_cmd_profile(ac_cli *cli, int argc, char **argv)
+{
+	if (argc < 2 || ac_cli_is_help(argv[1])) {
+		fputs(PROFILE_USAGE, argc < 2 ? stderr : stdout);
+		return argc < 2 ? AC_EXIT_USAGE : AC_EXIT_OK;
+	}
+	const char *sub = argv[1];
+	if (strcmp(sub, "add") == 0)
+		return profile_add(cli, argc - 2, argv + 2);
+	if (strcmp(sub, "list") == 0)
+		return profile_list(cli, argc - 2, argv + 2);
+	if (strcmp(sub, "remove") == 0)
+		return profile_name_cmd(cli, argc - 2, argv + 2, true);
+	if (strcmp(sub, "use") == 0)
+		return profile_name_cmd(cli, argc - 2, argv + 2, false);
+	return ac_cli_usage("unknown profile command \"%s\"", sub);
+}
+
+/* --- main ---------------------------------------------------------------------- */
+
+int ac_cli_main(int argc, char **argv)
+{
+	ac_cli cli;
+	const char *home = NULL, *v, *level = getenv("ATRIUM_LOG_LEVEL");
+	at_error err;
+	int i, r, ret;
+
+	memset(&cli, 0, sizeof(cli));
+	/* everything we create (store, WAL, lock) is the user's alone */
+	umask(077);
+	at_log_set_level(AT_LOG_WARN);
+	if (sodium_init() < 0) {
+		fputs("atrium: cannot initialise libsodium\n", stderr);
+		return AC_EXIT_ERROR;
+	}
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (ac_cli_is_help(argv[i])) {
+			fputs(MAIN_USAGE, stdout);
+			return AC_EXIT_OK;
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			puts("atrium 0.1.0");
+			return AC_EXIT_OK;
+		}
+		if ((r = ac_cli_option(argc, argv, &i, "--home", &v)) != 0) {
+			if (r < 0)
+				return AC_EXIT_USAGE;
+			home = v;
+		} else if ((r = ac_cli_option(argc, argv, &i, "--profile", &v)) != 0) {
+			if (r < 0)
+				return AC_EXIT_USAGE;
+			if (!ac_profile_name_valid(v))
+				return ac_cli_usage("invalid profile name \"%s\"", v);
+			cli.profile_name = v;
+		} else if ((r = ac_cli_option(argc, argv, &i, "--log-level", &v)) != 0) {
+			if (r < 0)
+				return AC_EXIT_USAGE;
+			level = v;
+		} else {
+			return ac_cli_usage("unknown option %s", argv[i]);
+		}
+	}
+	if (level != NULL && level[0] != '\0') {
+		at_log_level l;
+		if (at_log_level_parse(level, &l) < 0)
+			return ac_cli_usage("unknown log level \"%s\"", level);
+		at_log_set_level(l);
+	}
+	if (i >= argc) {
+		fputs(MAIN_USAGE, stderr);
+		return AC_EXIT_USAGE;
+	}
+	at_error_clear(&err);
+	if (ac_home_resolve(home, &cli.home, &err) < 0)
+		return ac_cli_fail(&err);
+
+	const char *cmd = argv[i];
+	int cargc = argc - i;
+	char **cargv = argv + i;
+	if (strcmp(cmd, "help") == 0) {
+		fputs(MAIN_USAGE, stdout);
+		ret = AC_EXIT_OK;
+	} else if (strcmp(cmd, "profile") == 0) {
+		ret = ac_cmd_profile(&cli, cargc, cargv);
+	} else if (strcmp(cmd, "contacts") == 0) {
+		ret = ac_cmd_contacts(&cli, cargc, cargv);
+	} else if (strcmp(cmd, "sync") == 0) {
+		ret = ac_cmd_sync(&cli, cargc, cargv);
+	} else if (strcmp(cmd, "status") == 0) {
+		ret = ac_cmd_status(&cli, cargc, cargv);
+	} else if (strcmp(cmd, "password") == 0) {
+		ret = ac_cmd_password(&cli, cargc, cargv);
+	} else {
+		ret = ac_cli_usage("unknown command \"%s\"", cmd);
+	}
+	ac_cli_close(&cli);
+	return ret;
+}

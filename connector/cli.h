@@ -1,0 +1,66 @@
+/* cli.h — the atrium command line: global options, dispatch, shared helpers.
+ *
+ *   atrium [--home DIR] [--profile NAME] [--log-level LEVEL] COMMAND ...
+ *
+ * Commands: profile (cli.c), contacts (cli_contacts.c), sync, status,
+ * password (cli_sync.c).  Exit status: 0 success, 1 error (message on
+ * stderr), 2 usage error.  Everything a command needs (home, profile, store,
+ * transport) is opened on demand through an ac_cli and closed by
+ * ac_cli_close().
+ *
+ * Ownership: the ac_cli owns what it opened; commands borrow it. */
+#ifndef AC_CLI_H
+#define AC_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "error.h"
+#include "profile.h"
+#include "store.h"
+#include "transport.h"
+
+#define AC_EXIT_OK 0
+#define AC_EXIT_ERROR 1
+#define AC_EXIT_USAGE 2
+
+typedef struct ac_cli {
+	char *home;                /* resolved home directory */
+	const char *profile_name;  /* --profile, or NULL for the current one */
+	ac_profile *profile;
+	ac_store *store;
+	ac_http *http;
+	ac_transport transport;
+} ac_cli;
+
+/* The whole program; returns the exit status. */
+int ac_cli_main(int argc, char **argv);
+
+/* Opening what commands need (each opens what it depends on). */
+int ac_cli_open_profile(ac_cli *cli, at_error *err);
+int ac_cli_open_store(ac_cli *cli, at_error *err);
+int ac_cli_open_transport(ac_cli *cli, at_error *err);
+void ac_cli_close(ac_cli *cli);
+
+/* Prints "atrium: MESSAGE" for err and returns AC_EXIT_ERROR. */
+int ac_cli_fail(const at_error *err);
+/* Prints "atrium: MESSAGE" and a hint to --help; returns AC_EXIT_USAGE. */
+int ac_cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+bool ac_cli_is_help(const char *arg);
+/* If argv[*i] is --name or --name=VALUE: 1, with the value (the next
+ * argument for --name, consumed) in *value_r, or -1 after a usage message
+ * when the value is missing.  0 when argv[*i] is another argument. */
+int ac_cli_option(int argc, char **argv, int *i, const char *name, const char **value_r);
+/* Reads one line (without its line break) of at most size-1 bytes; -1 at
+ * end of input or when the line is longer. */
+int ac_cli_read_line(FILE *in, char *buf, size_t size);
+
+/* Commands: argv[0] is the command's name. */
+int ac_cmd_profile(ac_cli *cli, int argc, char **argv);
+int ac_cmd_contacts(ac_cli *cli, int argc, char **argv);
+int ac_cmd_sync(ac_cli *cli, int argc, char **argv);
+int ac_cmd_status(ac_cli *cli, int argc, char **argv);
+int ac_cmd_password(ac_cli *cli, int argc, char **argv);
+
+#endif

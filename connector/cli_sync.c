@@ -1,0 +1,371 @@
+/* cli_sync.c — atrium sync, atrium status, atrium password.
+ *
+ * sync runs the engine once over HTTP for the profile, with a progress bar
+ * on a terminal, one sync at a time per profile (a lock file).  status
+ * reports what needs the user's attention: pending changes, folder errors
+ * and every item the server refused, with field and message.  password
+ * changes the account's password on the server and in the profile. */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "common.h"
+#include "engine.h"
+#include "password.h"
+#include "progress.h"
+
+#define SYNC_USAGE \
+	"usage: atrium sync [--window N] [--policy server|client]\n" \
+	"\n" \
+	"Sends the local changes and brings the server's, once.\n" \
+	"  --window N        server changes per folder and round (1-512, default 50)\n" \
+	"  --policy P        who wins a conflict on the same field: server (default)\n" \
+	"                    or client; the losing version is kept as a sync issue\n"
+
+#define STATUS_USAGE "usage: atrium status [--json]\n"
+
+#define PASSWORD_USAGE \
+	"usage: atrium password [--old-stdin]\n" \
+	"\n" \
+	"Changes the account's password.  Asks for the old password and the new one\n" \
+	"twice on the terminal; with --old-stdin reads two lines from standard\n" \
+	"input: the old password, then the new one.\n"
+
+/* --- sync ------------------------------------------------------------------- */
+
+static int lock_profile(ac_cli *cli, int *fd_r, at_error *err)
+{
+	char *path = ac_profile_path(cli->profile, "sync.lock");
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	*fd_r = -1;
+	if (fd < 0) {
+		at_error_set(err, AT_E_SERVER, AT_SCOPE_ACCOUNT, AT_RETRY_FINAL, NULL,
+			     "cannot open %s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	free(path);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		return at_error_set(err, AT_E_LIMIT, AT_SCOPE_ACCOUNT, AT_RETRY_WAIT, NULL,
+				    "another sync of profile %s is running",
+				    cli->profile->name);
+	}
+	*fd_r = fd;
+	return 0;
+}
+
+int ac_cmd_sync(ac_cli *cli, int argc, char **argv)
+{
+	ac_engine_options opts;
+	ac_sync_stats stats;
+	at_error err;
+	const char *v;
+	int r, lock = -1, ret = AC_EXIT_ERROR;
+	ac_progress *progress = NULL;
+
+	memset(&opts, 0, sizeof(opts));
+	opts.window = AT_DEFAULT_WINDOW;
+	opts.policy = AT_POLICY_SERVER;
+	for (int i = 1; i < argc; i++) {
+		if (ac_cli_is_help(argv[i])) {
+			fputs(SYNC_USAGE, stdout);
+			return AC_EXIT_OK;
+		}
+		if ((r = ac_cli_option(argc, argv, &i, "--window", &v)) != 0) {
+			if (r < 0)
+				return AC_EXIT_USAGE;
+			char *end;
+			errno = 0;
+			long w = strtol(v, &end, 10);
+			if (*v == '\0' || *end != '\0' || errno != 0 || w < 1 ||
+			    w > AT_MAX_WINDOW)
+				return ac_cli_usage("--window must be a number from 1 to %d",
+						    AT_MAX_WINDOW);
+			opts.window = (unsigned)w;
+		} else if ((r = ac_cli_option(argc, argv, &i, "--policy", &v)) != 0) {
+			if (r < 0)
+				return AC_EXIT_USAGE;
+			if (at_policy_parse(v, &opts.policy) < 0)
+				return ac_cli_usage("--policy must be server or client");
+		} else {
+			return ac_cli_usage("sync: unexpected argument \"%s\"", argv[i]);
+		}
+	}
+	at_error_clear(&err);
+	if (ac_cli_open_store(cli, &err) < 0 || lock_profile(cli, &lock, &err) < 0 ||
+	    ac_cli_open_transport(cli, &err) < 0)
+		return ac_cli_fail(&err);
+	progress = ac_progress_new(stderr, "sync");
+	opts.progress = ac_progress_cb;
+	opts.progress_arg = progress;
+	r = ac_engine_sync(cli->store, &cli->transport, &opts, &stats, &err);
+	ac_progress_free(&progress);
+	if (r < 0) {
+		fprintf(stderr, "atrium: sync failed: %s\n",
+			err.message[0] ? err.message : err.code);
+		goto done;
+	}
+	printf("synced: %u folders, %" PRIu64 " received, %" PRIu64 " sent, %" PRIu64
+	       " errors, %" PRIu64 " issues, %u folder errors, %u rounds, %u requests\n",
+	       stats.folders, stats.received, stats.sent, stats.errors, stats.issues,
+	       stats.folder_errors, stats.rounds, stats.requests);
+	if (stats.errors > 0 || stats.folder_errors > 0)
+		fputs("atrium: some changes were refused; see \"atrium status\"\n", stderr);
+	if (stats.issues > 0)
+		fprintf(stderr, "atrium: %" PRIu64 " conflicting versions were kept as "
+			"sync issues\n", stats.issues);
+	ret = AC_EXIT_OK;
+done:
+	if (lock >= 0)
+		close(lock);
+	return ret;
+}
+
+/* --- status ------------------------------------------------------------------- */
+
+static json_t *error_entry(const char *scope, const char *item_id, const char *title,
+			   const char *folder_id, json_t *error)
+{
+	return json_pack("{s:s,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?}",
+			 "scope", scope, "itemId", item_id, "title", title,
+			 "folderId", folder_id, "type", ac_jstr(error, "type"),
+			 "field", ac_jstr(error, "field"),
+			 "message", ac_jstr(error, "message"));
+}
+
+static int collect_status(ac_cli *cli, json_t **status_r, at_error *err)
+{
+	ac_folder_list folders = {0};
+	ac_item_list items = {0};
+	char *last_sync = NULL, *last_error = NULL;
+	int64_t pending = 0, issues = 0;
+	int ret = -1;
+
+	*status_r = NULL;
+	if (ac_store_meta_get(cli->store, "lastSync", &last_sync, err) < 0 ||
+	    ac_store_meta_get(cli->store, "lastError", &last_error, err) < 0 ||
+	    ac_store_pending_count(cli->store, &pending, err) < 0 ||
+	    ac_store_issue_count(cli->store, &issues, err) < 0 ||
+	    ac_store_folders(cli->store, &folders, err) < 0 ||
+	    ac_store_items(cli->store, NULL, &items, err) < 0)
+		goto done;
+	json_t *errors = json_array();
+	for (size_t i = 0; i < folders.n; i++) {
+		ac_folder *f = &folders.v[i];
+		if (f->error == NULL)
+			continue;
+		const char *name = ac_jstr(f->json, "displayName");
+		if (name == NULL)
+			name = ac_jstr(f->json, "name");
+		json_array_append_new(errors, error_entry("folder", NULL, name, f->id,
+							  f->error));
+	}
+	for (size_t i = 0; i < items.n; i++) {
+		ac_item *it = items.v[i];
+		if (it->error == NULL)
+			continue;
+		char title[256] = "";
+		const at_item_type *t = at_model_item_type(it->type);
+		if (t != NULL)
+			at_model_item_title(t, it->fields, title, sizeof(title));
+		json_array_append_new(errors, error_entry("item", it->local_id, title,
+							  it->folder_id, it->error));
+	}
+	json_t *lerr = NULL;
+	if (last_error != NULL) {
+		at_error ignored;
+		lerr = ac_json_parse(last_error, strlen(last_error), &ignored);
+	}
+	*status_r = json_pack("{s:s,s:s,s:s,s:s?,s:I,s:I,s:o?,s:o}",
+			      "profile", cli->profile->name,
+			      "server", cli->profile->server,
+			      "user", cli->profile->user,
+			      "lastSync", last_sync,
+			      "pending", (json_int_t)pending,
+			      "syncIssues", (json_int_t)issues,
+			      "lastError", lerr,
+			      "errors", errors);
+	ret = 0;
+done:
+	free(last_sync);
+	free(last_error);
+	ac_folder_list_free(&folders);
+	ac_item_list_free(&items);
+	return ret;
+}
+
+int ac_cmd_status(ac_cli *cli, int argc, char **argv)
+{
+	bool json = false;
+	json_t *st = NULL;
+	at_error err;
+	for (int i = 1; i < argc; i++) {
+		if (ac_cli_is_help(argv[i])) {
+			fputs(STATUS_USAGE, stdout);
+			return AC_EXIT_OK;
+		}
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else
+			return ac_cli_usage("status: unexpected argument \"%s\"", argv[i]);
+	}
+	at_error_clear(&err);
+	if (ac_cli_open_store(cli, &err) < 0 || collect_status(cli, &st, &err) < 0)
+		return ac_cli_fail(&err);
+	if (json) {
+		char *text = json_dumps(st, JSON_INDENT(2));
+		puts(text);
+		free(text);
+		json_decref(st);
+		return AC_EXIT_OK;
+	}
+	const char *last = ac_jstr(st, "lastSync");
+	json_t *lerr = json_object_get(st, "lastError");
+	json_t *errors = json_object_get(st, "errors");
+	printf("profile: %s\n", ac_jstr(st, "profile"));
+	printf("server: %s\n", ac_jstr(st, "server"));
+	printf("user: %s\n", ac_jstr(st, "user"));
+	printf("last sync: %s\n", last != NULL ? last : "never");
+	printf("pending: %" JSON_INTEGER_FORMAT "\n",
+	       json_integer_value(json_object_get(st, "pending")));
+	printf("sync issues: %" JSON_INTEGER_FORMAT "\n",
+	       json_integer_value(json_object_get(st, "syncIssues")));
+	if (json_is_object(lerr))
+		printf("last sync attempt failed (%s): %s\n", ac_jstr(lerr, "time") ?
+		       ac_jstr(lerr, "time") : "?", ac_jstr(lerr, "message"));
+	printf("errors: %zu\n", json_array_size(errors));
+	size_t i;
+	json_t *e;
+	json_array_foreach(errors, i, e) {
+		const char *field = ac_jstr(e, "field");
+		if (strcmp(ac_jstr(e, "scope"), "folder") == 0)
+			printf("  folder %s (%s): %s: %s\n", ac_jstr(e, "folderId"),
+			       ac_jstr(e, "title") ? ac_jstr(e, "title") : "?",
+			       ac_jstr(e, "type"), ac_jstr(e, "message"));
+		else
+			printf("  item %s \"%s\": %s%s%s: %s\n", ac_jstr(e, "itemId"),
+			       ac_jstr(e, "title"), ac_jstr(e, "type"),
+			       field ? " on " : "", field ? field : "",
+			       ac_jstr(e, "message"));
+	}
+	json_decref(st);
+	return AC_EXIT_OK;
+}
+
+/* --- password ------------------------------------------------------------------ */
+
+/* Prompts on /dev/tty without echo. */
+static int ask_tty(const char *prompt, char *buf, size_t size)
+{
+	FILE *tty = fopen("/dev/tty", "r+");
+	struct termios old, quiet;
+	int ret = -1;
+	if (tty == NULL)
+		return -1;
+	fputs(prompt, tty);
+	fflush(tty);
+	bool restore = tcgetattr(fileno(tty), &old) == 0;
+	if (restore) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		quiet.c_lflag |= ECHONL;
+		tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+	}
+	ret = ac_cli_read_line(tty, buf, size);
+	if (restore)
+		tcsetattr(fileno(tty), TCSAFLUSH, &old);
+	fclose(tty);
+	return ret;
+}
+
+int ac_cmd_password(ac_cli *cli, int argc, char **argv)
+{
+	bool from_stdin = false;
+	char old_pw[AT_PASSWORD_MAX + 2], new_pw[AT_PASSWORD_MAX + 2],
+	     again[AT_PASSWORD_MAX + 2];
+	char reason[160];
+	at_error err;
+	json_t *args = NULL, *res = NULL;
+	int ret = AC_EXIT_ERROR;
+
+	for (int i = 1; i < argc; i++) {
+		if (ac_cli_is_help(argv[i])) {
+			fputs(PASSWORD_USAGE, stdout);
+			return AC_EXIT_OK;
+		}
+		if (strcmp(argv[i], "--old-stdin") == 0)
+			from_stdin = true;
+		else
+			return ac_cli_usage("password: unexpected argument \"%s\"", argv[i]);
+	}
+	at_error_clear(&err);
+	if (ac_cli_open_profile(cli, &err) < 0)
+		return ac_cli_fail(&err);
+	if (from_stdin) {
+		if (ac_cli_read_line(stdin, old_pw, sizeof(old_pw)) < 0 ||
+		    ac_cli_read_line(stdin, new_pw, sizeof(new_pw)) < 0) {
+			fputs("atrium: password --old-stdin needs two lines on standard "
+			      "input: the old password and the new one (at most 1024 "
+			      "bytes each)\n", stderr);
+			goto done;
+		}
+	} else {
+		if (ask_tty("old password: ", old_pw, sizeof(old_pw)) < 0 ||
+		    ask_tty("new password: ", new_pw, sizeof(new_pw)) < 0 ||
+		    ask_tty("new password again: ", again, sizeof(again)) < 0) {
+			fputs("atrium: cannot read the passwords from the terminal (use "
+			      "--old-stdin in scripts)\n", stderr);
+			goto done;
+		}
+		if (strcmp(new_pw, again) != 0) {
+			fputs("atrium: the two new passwords differ; nothing changed\n", stderr);
+			goto done;
+		}
+	}
+	at_strength s = at_password_strength(new_pw, cli->profile->user, reason,
+					     sizeof(reason));
+	printf("strength: %s\n", at_strength_name(s));
+	fflush(stdout);
+	if (s == AT_STRENGTH_WEAK) {
+		fprintf(stderr, "atrium: the new password is weak (%s); nothing changed\n",
+			reason);
+		goto done;
+	}
+	if (ac_cli_open_transport(cli, &err) < 0) {
+		ac_cli_fail(&err);
+		goto done;
+	}
+	args = json_pack("{s:s,s:s}", "oldPassword", old_pw, "newPassword", new_pw);
+	if (ac_engine_call(&cli->transport, "Account/changePassword", args, &res, &err) < 0) {
+		fprintf(stderr, "atrium: the server refused the new password: %s\n",
+			err.message[0] ? err.message : err.code);
+		goto done;
+	}
+	if (ac_profile_set_password(cli->profile, new_pw, &err) < 0) {
+		fprintf(stderr, "atrium: the password was changed on the server but could "
+			"not be saved in the profile: %s\n", err.message);
+		goto done;
+	}
+	printf("password changed\n");
+	ret = AC_EXIT_OK;
+done:
+	sodium_memzero(old_pw, sizeof(old_pw));
+	sodium_memzero(new_pw, sizeof(new_pw));
+	sodium_memzero(again, sizeof(again));
+	if (args != NULL) {
+		json_object_clear(args);
+		json_decref(args);
+	}
+	json_decref(res);
+	return ret;
+}

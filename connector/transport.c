@@ -1,0 +1,357 @@
+/* transport.c — see transport.h. */
+#include "transport.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "log.h"
+#include "protocol.h"
+#include "strbuf.h"
+
+#define TRACE_MAX (64 * 1024)
+
+struct ac_http {
+	CURL *curl;
+	char *server, *login, *password, *token, *device;
+	ac_token_fn on_token;
+	void *on_token_arg;
+	long connect_timeout, timeout;
+	size_t max_reply;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void curl_init_once(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static char *dup_or_null(const char *s)
+{
+	if (s == NULL)
+		return NULL;
+	char *d = strdup(s);
+	if (d == NULL)
+		abort();
+	return d;
+}
+
+static void free_secret(char **s)
+{
+	if (*s != NULL) {
+		sodium_memzero(*s, strlen(*s));
+		free(*s);
+		*s = NULL;
+	}
+}
+
+int ac_http_new(const ac_http_config *cfg, ac_http **http_r, at_error *err)
+{
+	*http_r = NULL;
+	if (cfg->server == NULL || cfg->login == NULL || cfg->password == NULL)
+		return at_error_set(err, AT_E_INVALID_ARGUMENTS, AT_SCOPE_ACCOUNT,
+				    AT_RETRY_FINAL, NULL,
+				    "server, login and password are needed");
+	pthread_once(&curl_once, curl_init_once);
+	ac_http *h = calloc(1, sizeof(*h));
+	if (h == NULL)
+		abort();
+	h->curl = curl_easy_init();
+	if (h->curl == NULL) {
+		free(h);
+		return at_error_set(err, AT_E_SERVER, AT_SCOPE_SERVER, AT_RETRY_FINAL, NULL,
+				    "cannot initialise libcurl");
+	}
+	h->server = dup_or_null(cfg->server);
+	for (size_t n = strlen(h->server); n > 0 && h->server[n - 1] == '/'; n--)
+		h->server[n - 1] = '\0';
+	h->login = dup_or_null(cfg->login);
+	h->password = dup_or_null(cfg->password);
+	h->token = dup_or_null(cfg->token);
+	h->device = dup_or_null(cfg->device);
+	h->on_token = cfg->on_token;
+	h->on_token_arg = cfg->on_token_arg;
+	h->connect_timeout = cfg->connect_timeout > 0 ? cfg->connect_timeout
+						      : AC_HTTP_CONNECT_TIMEOUT;
+	h->timeout = cfg->timeout > 0 ? cfg->timeout : AC_HTTP_TIMEOUT;
+	h->max_reply = cfg->max_reply > 0 ? cfg->max_reply : AC_HTTP_MAX_REPLY;
+	*http_r = h;
+	return 0;
+}
+
+void ac_http_free(ac_http **http)
+{
+	ac_http *h = http != NULL ? *http : NULL;
+	if (h == NULL)
+		return;
+	curl_easy_cleanup(h->curl);
+	free(h->server);
+	free(h->login);
+	free_secret(&h->password);
+	free_secret(&h->token);
+	free(h->device);
+	free(h);
+	*http = NULL;
+}
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	at_buf *buf = arg;
+	size_t n = size * nmemb;
+	if (at_buf_append(buf, ptr, n) < 0)
+		return 0;  /* over the cap: curl fails with CURLE_WRITE_ERROR */
+	return n;
+}
+
+static void trace_body(const char *what, const char *path, const char *body)
+{
+	if (!at_log_enabled(AT_LOG_TRACE))
+		return;
+	size_t n = strlen(body) + 1;
+	char *red = malloc(n < TRACE_MAX ? n : TRACE_MAX);
+	if (red == NULL)
+		return;
+	at_log_redact(body, red, n < TRACE_MAX ? n : TRACE_MAX);
+	at_log(AT_LOG_TRACE, "http", "%s %s %s", what, path, red);
+	free(red);
+}
+
+/* One HTTP exchange.  body NULL: GET.  *status_r: the HTTP status. */
+static int perform(ac_http *h, const char *path, const char *body, bool auth,
+		   long *status_r, at_buf *reply, at_error *err)
+{
+	int ret = -1;
+	char *url = NULL, *auth_header = NULL;
+	struct curl_slist *headers = NULL;
+	CURL *c = h->curl;
+
+	*status_r = 0;
+	if (asprintf(&url, "%s%s", h->server, path) < 0)
+		abort();
+	curl_easy_reset(c);
+	h->errbuf[0] = '\0';
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, h->connect_timeout);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, h->timeout);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "atrium-connector/0.1");
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, reply);
+	headers = curl_slist_append(headers, "Accept: application/json");
+	headers = curl_slist_append(headers, "Expect:");
+	if (auth && h->token != NULL) {
+		if (asprintf(&auth_header, "Authorization: Bearer %s", h->token) < 0)
+			abort();
+		headers = curl_slist_append(headers, auth_header);
+	}
+	if (body != NULL) {
+		headers = curl_slist_append(headers, "Content-Type: application/json");
+		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+		trace_body("POST", path, body);
+	} else {
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+		at_trace("http", "GET %s", path);
+	}
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+
+	CURLcode rc = curl_easy_perform(c);
+	if (rc == CURLE_WRITE_ERROR && reply->overflow) {
+		at_error_set(err, AT_E_LIMIT, AT_SCOPE_SERVER, AT_RETRY_FINAL, NULL,
+			     "the reply of %s is larger than %zu bytes", url, h->max_reply);
+		goto done;
+	}
+	if (rc != CURLE_OK) {
+		at_error_set(err, AT_E_UNAVAILABLE, AT_SCOPE_SERVER, AT_RETRY_TEMPORARY, NULL,
+			     "cannot reach the server at %s: %s", h->server,
+			     h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
+		goto done;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status_r);
+	if (at_log_enabled(AT_LOG_TRACE)) {
+		char what[32];
+		snprintf(what, sizeof(what), "reply %ld to", *status_r);
+		trace_body(what, path, reply->data != NULL ? reply->data : "");
+	}
+	ret = 0;
+done:
+	curl_slist_free_all(headers);
+	if (auth_header != NULL) {
+		sodium_memzero(auth_header, strlen(auth_header));
+		free(auth_header);
+	}
+	free(url);
+	return ret;
+}
+
+/* The typed error of a failed HTTP exchange. */
+static int http_error(ac_http *h, const char *path, long status, at_buf *reply,
+		      at_error *err)
+{
+	at_error ignored;
+	json_t *body = reply->len > 0 ? ac_json_parse(reply->data, reply->len, &ignored)
+				      : NULL;
+	json_t *e = json_object_get(body, "error");
+	if (json_is_object(e) && ac_jstr(e, "type") != NULL) {
+		at_error_from_json(e, err);
+	} else if (status >= 500) {
+		at_error_set(err, AT_E_SERVER, AT_SCOPE_SERVER, AT_RETRY_TEMPORARY, NULL,
+			     "the server answered %s with HTTP %ld", path, status);
+	} else if (status == 401) {
+		at_error_set(err, AT_E_UNAUTHORIZED, AT_SCOPE_ACCOUNT, AT_RETRY_FINAL, NULL,
+			     "the server refused the credentials (HTTP 401)");
+	} else {
+		at_error_set(err, AT_E_SERVER, AT_SCOPE_SERVER, AT_RETRY_FINAL, NULL,
+			     "the server answered %s with HTTP %ld", path, status);
+	}
+	err->http_status = (int)status;
+	json_decref(body);
+	return -1;
+}
+
+static int parse_reply(const char *path, at_buf *reply, json_t **reply_r, at_error *err)
+{
+	json_t *v = ac_json_parse(reply->data != NULL ? reply->data : "", reply->len, err);
+	if (v == NULL || !json_is_object(v)) {
+		json_decref(v);
+		return at_error_set(err, AT_E_SERVER, AT_SCOPE_SERVER, AT_RETRY_TEMPORARY,
+				    NULL, "the reply to %s is not a JSON object", path);
+	}
+	*reply_r = v;
+	return 0;
+}
+
+int ac_http_login(ac_http *h, at_error *err)
+{
+	int ret = -1;
+	long status = 0;
+	at_buf reply;
+	json_t *body = NULL, *ans = NULL;
+	char *text = NULL;
+
+	at_buf_init(&reply, h->max_reply);
+	body = json_pack("{s:s,s:s}", "login", h->login, "password", h->password);
+	if (h->device != NULL)
+		json_object_set_new(body, "device", json_string(h->device));
+	text = ac_json_dump(body);
+	if (perform(h, "/api/login", text, false, &status, &reply, err) < 0)
+		goto done;
+	if (status < 200 || status >= 300) {
+		http_error(h, "/api/login", status, &reply, err);
+		if (strcmp(err->code, AT_E_UNAUTHORIZED) == 0 || status == 401) {
+			char msg[AT_ERROR_MESSAGE_MAX];
+			snprintf(msg, sizeof(msg), "%s", err->message);
+			at_error_set(err, AT_E_UNAUTHORIZED, AT_SCOPE_ACCOUNT, AT_RETRY_FINAL,
+				     NULL, "login as \"%s\" at %s refused: %s", h->login,
+				     h->server, msg);
+			err->http_status = 401;
+		}
+		goto done;
+	}
+	if (parse_reply("/api/login", &reply, &ans, err) < 0)
+		goto done;
+	const char *token = ac_jstr(ans, "token");
+	if (token == NULL || strlen(token) < 16 || strlen(token) > 1024) {
+		at_error_set(err, AT_E_SERVER, AT_SCOPE_SERVER, AT_RETRY_FINAL, "token",
+			     "the login reply carries no usable token");
+		goto done;
+	}
+	free_secret(&h->token);
+	h->token = dup_or_null(token);
+	if (h->on_token != NULL) {
+		at_error terr;
+		at_error_clear(&terr);
+		if (h->on_token(h->on_token_arg, h->token, &terr) < 0)
+			at_warn("http", "cannot keep the login token: %s", terr.message);
+	}
+	at_debug("http", "logged in as %s", h->login);
+	ret = 0;
+done:
+	if (text != NULL) {
+		sodium_memzero(text, strlen(text));
+		free(text);
+	}
+	if (body != NULL) {
+		json_object_clear(body);
+		json_decref(body);
+	}
+	if (ans != NULL) {
+		json_object_clear(ans);
+		json_decref(ans);
+	}
+	at_buf_free(&reply);
+	return ret;
+}
+
+/* An authenticated exchange; logs in first if needed and once more on 401. */
+static int request(ac_http *h, const char *path, json_t *body, json_t **reply_r,
+		   at_error *err)
+{
+	int ret = -1;
+	char *text = NULL;
+	at_buf reply;
+	long status = 0;
+
+	*reply_r = NULL;
+	at_buf_init(&reply, h->max_reply);
+	if (body != NULL)
+		text = ac_json_dump(body);
+	for (int attempt = 0;; attempt++) {
+		if (h->token == NULL && ac_http_login(h, err) < 0)
+			goto done;
+		at_buf_truncate(&reply, 0);
+		reply.overflow = false;
+		if (perform(h, path, text, true, &status, &reply, err) < 0)
+			goto done;
+		if (status == 401 && attempt == 0) {
+			at_debug("http", "token refused, logging in again");
+			free_secret(&h->token);
+			continue;
+		}
+		break;
+	}
+	if (status < 200 || status >= 300) {
+		http_error(h, path, status, &reply, err);
+		goto done;
+	}
+	if (parse_reply(path, &reply, reply_r, err) < 0)
+		goto done;
+	ret = 0;
+done:
+	free(text);
+	at_buf_free(&reply);
+	return ret;
+}
+
+static int http_call(void *ctx, const char *path, json_t *body, json_t **reply_r,
+		     at_error *err)
+{
+	json_t *empty = body == NULL ? json_object() : NULL;
+	int ret = request(ctx, path, body != NULL ? body : empty, reply_r, err);
+	json_decref(empty);
+	return ret;
+}
+
+static int http_get(void *ctx, const char *path, json_t **reply_r, at_error *err)
+{
+	return request(ctx, path, NULL, reply_r, err);
+}
+
+ac_transport ac_http_transport(ac_http *http)
+{
+	ac_transport t = {http_call, http_get, http};
+	return t;
+}

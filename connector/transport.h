@@ -1,0 +1,72 @@
+/* transport.h — how the connector reaches the server.
+ *
+ * The sync engine talks to the server only through ac_transport, a table of
+ * two functions (POST a JSON body, GET) and their context, so tests can plug
+ * in a fake server and the engine never sees HTTP.  ac_http is the real
+ * implementation, on libcurl: one handle kept for keep-alive, TCP_NODELAY,
+ * connect timeout 10 s and total timeout 120 s, the body sent in one buffer,
+ * replies capped in size.
+ *
+ * Authentication: ac_http logs in with POST /api/login (login + password)
+ * when it has no bearer token, sends "Authorization: Bearer TOKEN", and on a
+ * 401 logs in again once and repeats the request.  A new token is handed to
+ * the on_token callback so the caller can keep it (the profile's secret
+ * file).
+ *
+ * Errors: an HTTP error body {"error": {...}} becomes the typed error it
+ * carries; network failures (refused, timeout, DNS, TLS) become
+ * serverUnavailable (scope server, retry temporary); a refused login becomes
+ * unauthorized with scope account.  At log level trace the request and
+ * reply bodies are logged, passed through at_log_redact().
+ *
+ * Ownership: replies returned through reply_r are new references owned by
+ * the caller; the body argument is borrowed.  The ac_http owns copies of
+ * every configuration string; free it with ac_http_free(). */
+#ifndef AC_TRANSPORT_H
+#define AC_TRANSPORT_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "error.h"
+
+typedef struct ac_transport {
+	/* POST path (e.g. "/api") with a JSON body; 0 and *reply_r on a 2xx
+	 * reply with a JSON body. */
+	int (*call)(void *ctx, const char *path, json_t *body, json_t **reply_r,
+		    at_error *err);
+	/* GET path (e.g. "/api/session"). */
+	int (*get)(void *ctx, const char *path, json_t **reply_r, at_error *err);
+	void *ctx;
+} ac_transport;
+
+#define AC_HTTP_CONNECT_TIMEOUT 10
+#define AC_HTTP_TIMEOUT 120
+#define AC_HTTP_MAX_REPLY (64u * 1024 * 1024)
+
+/* Called with each new bearer token; a failure is logged, not fatal. */
+typedef int (*ac_token_fn)(void *arg, const char *token, at_error *err);
+
+typedef struct ac_http_config {
+	const char *server;    /* base URL, e.g. "https://host:8443" */
+	const char *login;
+	const char *password;
+	const char *token;     /* NULL: log in before the first request */
+	const char *device;    /* sent with the login; may be NULL */
+	ac_token_fn on_token;  /* may be NULL */
+	void *on_token_arg;
+	long connect_timeout;  /* seconds; 0 = AC_HTTP_CONNECT_TIMEOUT */
+	long timeout;          /* seconds; 0 = AC_HTTP_TIMEOUT */
+	size_t max_reply;      /* bytes; 0 = AC_HTTP_MAX_REPLY */
+} ac_http_config;
+
+typedef struct ac_http ac_http;
+
+int ac_http_new(const ac_http_config *config, ac_http **http_r, at_error *err);
+void ac_http_free(ac_http **http);
+/* The transport table of this connection (ctx = http). */
+ac_transport ac_http_transport(ac_http *http);
+/* Logs in now (normally done on demand). */
+int ac_http_login(ac_http *http, at_error *err);
+
+#endif
