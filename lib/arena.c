@@ -3,6 +3,7 @@
 
 #include <stdalign.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,6 +85,10 @@ void at_arena_reset(at_arena *arena)
 void *at_arena_alloc(at_arena *arena, size_t size)
 {
 	const size_t align = alignof(max_align_t);
+	if (size > SIZE_MAX / 2) {
+		fputs("atrium: arena allocation too large\n", stderr);
+		abort();
+	}
 	size_t need = (size + align - 1) & ~(align - 1);
 	if (need == 0)
 		need = align;

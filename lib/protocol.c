@@ -1,6 +1,7 @@
 /* protocol.c — see protocol.h. */
 #include "protocol.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <sodium.h>
@@ -56,7 +57,8 @@ void at_token_format(const at_token *tok, char buf[AT_TOKEN_MAX])
 int at_token_parse(const char *s, at_token *tok_r, at_error *err)
 {
 	memset(tok_r, 0, sizeof(*tok_r));
-	if (s == NULL || strncmp(s, "1-", 2) != 0 || strlen(s) >= AT_TOKEN_MAX)
+	if (s == NULL || strncmp(s, "1-", 2) != 0 || strlen(s) >= AT_TOKEN_MAX ||
+	    !isdigit((unsigned char)s[2]))
 		goto bad;
 	char *end;
 	errno = 0;
@@ -234,7 +236,7 @@ int at_item_sync_req_decode(json_t *args, at_arena *arena, at_item_sync_req *req
 		    strcmp(k, "windowSize") != 0 && strcmp(k, "conflictPolicy") != 0 &&
 		    strcmp(k, "changes") != 0)
 			return at_error_set(err, AT_E_INVALID_ARGUMENTS, AT_SCOPE_FOLDER,
-					    AT_RETRY_FINAL, NULL,
+					    AT_RETRY_FINAL, k,
 					    "unknown argument \"%.64s\"", k);
 	}
 	const char *fid = jstr(args, "folderId");

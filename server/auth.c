@@ -204,26 +204,17 @@ static int fail_login(as_store *s, const char *login, int failures, int64_t now,
 			    "wrong login or password");
 }
 
-int as_auth_password(as_store *s, at_arena *a, const char *login, const char *password,
-		     int64_t now, as_user *user_r, at_error *err)
+/* Refuses with tooManyAttempts while login is locked; *count_r receives the
+ * current count of consecutive failures. */
+static int check_lock(as_store *s, const char *login, int64_t now, int *count_r,
+		      at_error *err)
 {
-	int count;
 	int64_t last;
-	bool found;
-	if (strlen(login) > AS_LOGIN_MAX || strlen(password) > AT_PASSWORD_MAX)
-		return at_error_set(err, AT_E_UNAUTHORIZED, AT_SCOPE_ACCOUNT, AT_RETRY_FINAL,
-				    NULL, "wrong login or password");
-	if (s->ops->begin(s, false, err) < 0)
-		return -1;
-	int rc = s->ops->login_failures_get(s, login, &count, &last, err);
-	if (rc == 0)
-		rc = s->ops->user_get_by_login(s, login, a, user_r, &found, err);
-	s->ops->rollback(s);
-	if (rc < 0)
+	if (s->ops->login_failures_get(s, login, count_r, &last, err) < 0)
 		return -1;
 	/* the clock has whole seconds: a lock of W seconds ends W+1 seconds
 	 * after the second of the last failure, never sooner than W */
-	int64_t wait = lock_seconds(count);
+	int64_t wait = lock_seconds(*count_r);
 	if (wait > 0 && now < last + wait + 1) {
 		at_error_set(err, AT_E_TOO_MANY_ATTEMPTS, AT_SCOPE_ACCOUNT, AT_RETRY_WAIT, NULL,
 			     "too many failed logins for \"%s\"; try again in %lld seconds",
@@ -231,6 +222,25 @@ int as_auth_password(as_store *s, at_arena *a, const char *login, const char *pa
 		err->retry_after = (long)(last + wait + 1 - now);
 		return -1;
 	}
+	return 0;
+}
+
+int as_auth_password(as_store *s, at_arena *a, const char *login, const char *password,
+		     int64_t now, as_user *user_r, at_error *err)
+{
+	int count = 0;
+	bool found = false;
+	if (strlen(login) > AS_LOGIN_MAX || strlen(password) > AT_PASSWORD_MAX)
+		return at_error_set(err, AT_E_UNAUTHORIZED, AT_SCOPE_ACCOUNT, AT_RETRY_FINAL,
+				    NULL, "wrong login or password");
+	if (s->ops->begin(s, false, err) < 0)
+		return -1;
+	int rc = check_lock(s, login, now, &count, err);
+	if (rc == 0)
+		rc = s->ops->user_get_by_login(s, login, a, user_r, &found, err);
+	s->ops->rollback(s);
+	if (rc < 0)
+		return -1;
 	unsigned char key[crypto_generichash_BYTES];
 	cache_key(login, password, key);
 	char cached[AS_ID_HEX_BYTES * 2 + 1];
@@ -386,10 +396,22 @@ int as_auth_change_password(as_store *s, at_arena *a, const as_user *user,
 			    const char *keep_token_hash, const char **strength_r,
 			    at_error *err)
 {
+	/* guesses of the old password count as failed logins, so a stolen
+	 * token cannot be used to try passwords without limit */
+	int64_t now = (int64_t)time(NULL);
+	int count = 0;
+	if (s->ops->begin(s, false, err) < 0)
+		return -1;
+	int rc = check_lock(s, user->login, now, &count, err);
+	s->ops->rollback(s);
+	if (rc < 0)
+		return -1;
 	if (strlen(old_pw) > AT_PASSWORD_MAX ||
-	    crypto_pwhash_str_verify(user->pw_hash, old_pw, strlen(old_pw)) != 0)
+	    crypto_pwhash_str_verify(user->pw_hash, old_pw, strlen(old_pw)) != 0) {
+		fail_login(s, user->login, count + 1, now, err);
 		return at_error_set(err, AT_E_WRONG_PASSWORD, AT_SCOPE_ACCOUNT, AT_RETRY_FINAL,
 				    "oldPassword", "the old password is wrong");
+	}
 	if (check_new_password(new_pw, user->login, strength_r, err) < 0)
 		return -1;
 	return store_password(s, a, user, new_pw, keep_token_hash, err);

@@ -75,10 +75,12 @@ int as_config_load(as_config *c, const char *path, at_error *err)
 		char *key = trim(p), *value = trim(eq + 1);
 		char *end;
 		if (strcmp(key, "data") == 0) {
+			if (*value == '\0')
+				goto bad_value;
 			snprintf(c->data_dir, sizeof(c->data_dir), "%s", value);
 		} else if (strcmp(key, "listen") == 0) {
 			if (as_config_parse_listen(c, value, err) < 0)
-				goto done;
+				goto bad_value;
 		} else if (strcmp(key, "threads") == 0) {
 			long n = strtol(value, &end, 10);
 			if (*end != '\0' || n < 1 || n > 64)

@@ -94,7 +94,9 @@ static int check_token(as_ctx *ctx, const char *s, at_token *tok_r, at_error *er
 		return at_error_set(err, AT_E_INVALID_TOKEN, AT_SCOPE_FOLDER, AT_RETRY_FINAL,
 				    "sinceToken", "sinceToken is ahead of this server; was the "
 				    "server's database replaced?");
-	if (tok_r->modseq < horizon)
+	/* a token inside the group of changes at the horizon may have missed
+	 * purged deletions of that group */
+	if (tok_r->modseq < horizon || (tok_r->modseq == horizon && tok_r->last_id[0] != '\0'))
 		return at_error_set(err, AT_E_CANNOT_CALCULATE, AT_SCOPE_FOLDER, AT_RETRY_FINAL,
 				    "sinceToken", "sinceToken is older than the deletion history "
 				    "kept by the server; reconcile the folder with Item/list");
@@ -135,7 +137,7 @@ json_t *as_folder_sync(as_ctx *ctx, json_t *args, at_error *err)
 	json_object_foreach(args, k, v) {
 		if (strcmp(k, "sinceToken") != 0) {
 			at_error_set(err, AT_E_INVALID_ARGUMENTS, AT_SCOPE_ACCOUNT, AT_RETRY_FINAL,
-				     NULL, "unknown argument \"%.64s\"", k);
+				     k, "unknown argument \"%.64s\"", k);
 			return NULL;
 		}
 	}
@@ -154,8 +156,15 @@ json_t *as_folder_sync(as_ctx *ctx, json_t *args, at_error *err)
 			goto done;
 		st.since = tok.modseq;
 	}
-	if (s->ops->current_modseq(s, &current, err) < 0 ||
-	    s->ops->folder_list_owned(s, ctx->user->id, st.since, ctx->arena, on_folder, &st, err) < 0 ||
+	if (s->ops->current_modseq(s, &current, err) < 0)
+		goto done;
+	if (st.since > current) {
+		at_error_set(err, AT_E_INVALID_TOKEN, AT_SCOPE_ACCOUNT, AT_RETRY_FINAL, "sinceToken",
+			     "sinceToken is ahead of this server; was the server's database replaced?");
+		goto done;
+	}
+	if (s->ops->folder_list_owned(s, ctx->user->id, st.since, ctx->arena, on_folder, &st,
+				      err) < 0 ||
 	    s->ops->folder_removed_since(s, ctx->user->id, st.since, ctx->arena,
 					 on_removed_folder, &st, err) < 0)
 		goto done;
@@ -608,7 +617,7 @@ static const char *folder_arg(json_t *args, const char *const *allowed, at_error
 			ok = ok || strcmp(*a, k) == 0;
 		if (!ok) {
 			at_error_set(err, AT_E_INVALID_ARGUMENTS, AT_SCOPE_FOLDER, AT_RETRY_FINAL,
-				     NULL, "unknown argument \"%.64s\"", k);
+				     k, "unknown argument \"%.64s\"", k);
 			return NULL;
 		}
 	}
