@@ -167,6 +167,41 @@ static int exec_done(sq_store *s, sqlite3_stmt *st, at_error *err, const char *w
 	return 0;
 }
 
+/* Steps through the rows of a bound statement, calling row(st, ctx) for
+ * each; stops at the first row() < 0.  The statement is reset after. */
+typedef int row_fn(sqlite3_stmt *st, void *ctx);
+
+static int each_row(sq_store *s, sqlite3_stmt *st, row_fn *row, void *ctx, at_error *err,
+		    const char *what)
+{
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (row(st, ctx) < 0) {
+			sqlite3_reset(st);
+			return -1;
+		}
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : db_fail(s, err, what);
+}
+
+/* Rows of (id, version[, removed]) handed to an as_change_cb. */
+struct change_rows {
+	at_arena *a;
+	as_change_cb *cb;
+	void *ctx;
+	bool removed;   /* value when the row has no third column */
+};
+
+static int change_row(sqlite3_stmt *st, void *p)
+{
+	struct change_rows *c = p;
+	as_change ch = {col_text(st, 0, c->a), sqlite3_column_int64(st, 1),
+			sqlite3_column_count(st) > 2 ? sqlite3_column_int(st, 2) != 0
+						     : c->removed};
+	return c->cb(c->ctx, &ch);
+}
+
 static int sq_begin(as_store *base, bool write, at_error *err)
 {
 	sq_store *s = (sq_store *)base;
@@ -308,24 +343,27 @@ static int sq_user_get_by_id(as_store *base, const char *id, at_arena *a,
 	return user_get((sq_store *)base, S_USER_BY_ID, id, a, u_r, found_r, err);
 }
 
+struct user_rows {
+	at_arena *a;
+	as_user_cb *cb;
+	void *ctx;
+};
+
+static int user_row(sqlite3_stmt *st, void *p)
+{
+	struct user_rows *u = p;
+	as_user user;
+	read_user(st, u->a, &user);
+	return u->cb(u->ctx, &user);
+}
+
 static int sq_user_list(as_store *base, at_arena *a, as_user_cb *cb, void *ctx,
 			at_error *err)
 {
 	sq_store *s = (sq_store *)base;
 	sqlite3_stmt *st = stmt(s, S_USER_LIST, err);
-	if (st == NULL)
-		return -1;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		as_user u;
-		read_user(st, a, &u);
-		if (cb(ctx, &u) < 0) {
-			sqlite3_reset(st);
-			return -1;
-		}
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : db_fail(s, err, "list users");
+	struct user_rows rows = {a, cb, ctx};
+	return st == NULL ? -1 : each_row(s, st, user_row, &rows, err, "list users");
 }
 
 static int sq_user_set_password(as_store *base, const char *id, const char *pw_hash,
@@ -489,26 +527,31 @@ static int sq_folder_get(as_store *base, const char *id, at_arena *a, as_folder 
 	return 0;
 }
 
+struct folder_rows {
+	at_arena *a;
+	as_folder_cb *cb;
+	void *ctx;
+};
+
+static int folder_row(sqlite3_stmt *st, void *p)
+{
+	struct folder_rows *f = p;
+	as_folder folder;
+	read_folder(st, f->a, &folder);
+	return f->cb(f->ctx, &folder);
+}
+
 static int sq_folder_list_owned(as_store *base, const char *owner_id, int64_t since,
 				at_arena *a, as_folder_cb *cb, void *ctx, at_error *err)
 {
 	sq_store *s = (sq_store *)base;
 	sqlite3_stmt *st = stmt(s, S_FOLDER_OWNED, err);
+	struct folder_rows rows = {a, cb, ctx};
 	if (st == NULL)
 		return -1;
 	bind_text(st, 1, owner_id);
 	sqlite3_bind_int64(st, 2, since);
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		as_folder f;
-		read_folder(st, a, &f);
-		if (cb(ctx, &f) < 0) {
-			sqlite3_reset(st);
-			return -1;
-		}
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : db_fail(s, err, "list folders");
+	return each_row(s, st, folder_row, &rows, err, "list folders");
 }
 
 static int sq_folder_removed_since(as_store *base, const char *owner_id, int64_t since,
@@ -516,20 +559,12 @@ static int sq_folder_removed_since(as_store *base, const char *owner_id, int64_t
 {
 	sq_store *s = (sq_store *)base;
 	sqlite3_stmt *st = stmt(s, S_FOLDER_REMOVED, err);
+	struct change_rows rows = {a, cb, ctx, true};
 	if (st == NULL)
 		return -1;
 	bind_text(st, 1, owner_id);
 	sqlite3_bind_int64(st, 2, since);
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		as_change c = {col_text(st, 0, a), sqlite3_column_int64(st, 1), true};
-		if (cb(ctx, &c) < 0) {
-			sqlite3_reset(st);
-			return -1;
-		}
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : db_fail(s, err, "list removed folders");
+	return each_row(s, st, change_row, &rows, err, "list removed folders");
 }
 
 /* --- items ----------------------------------------------------------------- */
@@ -686,23 +721,16 @@ static int sq_changes(as_store *base, const char *folder_id, const at_token *sin
 {
 	sq_store *s = (sq_store *)base;
 	sqlite3_stmt *st = stmt(s, S_CHANGES, err);
+	struct change_rows rows = {a, cb, ctx, false};
 	if (st == NULL)
 		return -1;
 	bind_text(st, 1, folder_id);
 	sqlite3_bind_int64(st, 2, since->modseq);
+	/* no last id: nothing of modseq itself is after the token ("\x7f" sorts
+	 * after every id) */
 	bind_text(st, 3, since->last_id[0] != '\0' ? since->last_id : "\x7f");
 	sqlite3_bind_int(st, 4, (int)limit);
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		as_change c = {col_text(st, 0, a), sqlite3_column_int64(st, 1),
-			       sqlite3_column_int(st, 2) != 0};
-		if (cb(ctx, &c) < 0) {
-			sqlite3_reset(st);
-			return -1;
-		}
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : db_fail(s, err, "list changes");
+	return each_row(s, st, change_row, &rows, err, "list changes");
 }
 
 static int sq_item_list(as_store *base, const char *folder_id, at_arena *a,
@@ -710,19 +738,11 @@ static int sq_item_list(as_store *base, const char *folder_id, at_arena *a,
 {
 	sq_store *s = (sq_store *)base;
 	sqlite3_stmt *st = stmt(s, S_ITEM_LIST, err);
+	struct change_rows rows = {a, cb, ctx, false};
 	if (st == NULL)
 		return -1;
 	bind_text(st, 1, folder_id);
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		as_change c = {col_text(st, 0, a), sqlite3_column_int64(st, 1), false};
-		if (cb(ctx, &c) < 0) {
-			sqlite3_reset(st);
-			return -1;
-		}
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : db_fail(s, err, "list items");
+	return each_row(s, st, change_row, &rows, err, "list items");
 }
 
 static int sq_purge_tombstones(as_store *base, int64_t before, int64_t *purged_r,
