@@ -1,6 +1,11 @@
 /* cli.c — see cli.h.  Global options, dispatch, and the profile command. */
 #include "cli.h"
+
+#include <errno.h>
+
+#include <fcntl.h>
 #include "faults.h"
+#include "options.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,13 +34,17 @@
 	"  contacts edit ID --FIELD VALUE...    (--FIELD '' removes the field)\n" \
 	"  contacts delete ID\n" \
 	"  password [--old-stdin]\n" \
+	"  options [show] [--json] | options set KEY VALUE   (options --help)\n" \
+	"  conflicts list|show ID|restore ID|discard ID   (the Sync Issues)\n" \
+	"  debug bundle FILE\n" \
 	"\n" \
 	"global options:\n" \
 	"  --home DIR         home directory (default $ATRIUM_HOME, else\n" \
 	"                     $XDG_DATA_HOME/atrium or ~/.local/share/atrium)\n" \
 	"  --profile NAME     use this profile instead of the current one\n" \
-	"  --log-level LEVEL  error, warn (default), info, debug or trace\n" \
-	"                     (also $ATRIUM_LOG_LEVEL)\n" \
+	"  --log-level LEVEL  log to stderr at LEVEL: error, warn, info, debug or\n" \
+	"                     trace (also $ATRIUM_LOG_LEVEL); without it the log\n" \
+	"                     goes to the profile's log file (atrium options)\n" \
 	"\n" \
 	"Contacts are changed offline in the local store; \"atrium sync\" sends\n" \
 	"the changes and brings the server's.  ID is a contact's local id (or its\n" \
@@ -113,11 +122,37 @@ int ac_cli_read_line(FILE *in, char *buf, size_t size)
 
 /* --- opening ---------------------------------------------------------------- */
 
+/* Applies the profile's log options (see cli.h). */
+static int open_log(ac_cli *cli, at_error *err)
+{
+	ac_options opts;
+	if (cli->log_level_given)
+		return 0;
+	if (ac_options_load(cli->profile, &opts, err) < 0)
+		return -1;
+	int fd = open(opts.log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	cli->log = fd >= 0 ? fdopen(fd, "a") : NULL;
+	if (cli->log == NULL) {
+		at_error_set(err, AT_E_SERVER, AT_SCOPE_ACCOUNT, AT_RETRY_FINAL, "log-file",
+			     "cannot open the log file %s: %s", opts.log_file, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		ac_options_free(&opts);
+		return -1;
+	}
+	at_log_set_file(cli->log);
+	at_log_set_level(opts.log_level);
+	ac_options_free(&opts);
+	return 0;
+}
+
 int ac_cli_open_profile(ac_cli *cli, at_error *err)
 {
 	if (cli->profile != NULL)
 		return 0;
-	return ac_profile_open(cli->home, cli->profile_name, &cli->profile, err);
+	if (ac_profile_open(cli->home, cli->profile_name, &cli->profile, err) < 0)
+		return -1;
+	return open_log(cli, err);
 }
 
 int ac_cli_open_store(ac_cli *cli, at_error *err)
@@ -170,6 +205,11 @@ void ac_cli_close(ac_cli *cli)
 	ac_http_free(&cli->http);
 	ac_store_close(&cli->store);
 	ac_profile_free(&cli->profile);
+	if (cli->log != NULL) {
+		at_log_set_file(NULL);
+		fclose(cli->log);
+		cli->log = NULL;
+	}
 	free(cli->home);
 	cli->home = NULL;
 }
@@ -360,6 +400,7 @@ int ac_cli_main(int argc, char **argv)
 		if (at_log_level_parse(level, &l) < 0)
 			return ac_cli_usage("unknown log level \"%s\"", level);
 		at_log_set_level(l);
+		cli.log_level_given = true;
 	}
 	if (i >= argc) {
 		fputs(MAIN_USAGE, stderr);
@@ -385,6 +426,12 @@ int ac_cli_main(int argc, char **argv)
 		ret = ac_cmd_status(&cli, cargc, cargv);
 	} else if (strcmp(cmd, "password") == 0) {
 		ret = ac_cmd_password(&cli, cargc, cargv);
+	} else if (strcmp(cmd, "options") == 0) {
+		ret = ac_cmd_options(&cli, cargc, cargv);
+	} else if (strcmp(cmd, "conflicts") == 0) {
+		ret = ac_cmd_conflicts(&cli, cargc, cargv);
+	} else if (strcmp(cmd, "debug") == 0) {
+		ret = ac_cmd_debug(&cli, cargc, cargv);
 	} else {
 		ret = ac_cli_usage("unknown command \"%s\"", cmd);
 	}

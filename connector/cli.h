@@ -3,7 +3,10 @@
  *   atrium [--home DIR] [--profile NAME] [--log-level LEVEL] COMMAND ...
  *
  * Commands: profile (cli.c), contacts (cli_contacts.c), sync, status,
- * password (cli_sync.c).  Exit status: 0 success, 1 error (message on
+ * password (cli_sync.c), options and debug (cli_options.c), conflicts
+ * (cli_conflicts.c).  Logging: with --log-level (or $ATRIUM_LOG_LEVEL) log
+ * lines go to stderr at that level; otherwise, once a profile is open, to
+ * the profile's log file at the level of its options.  Exit status: 0 success, 1 error (message on
  * stderr), 2 usage error.  Everything a command needs (home, profile, store,
  * transport) is opened on demand through an ac_cli and closed by
  * ac_cli_close().
@@ -32,6 +35,8 @@ typedef struct ac_cli {
 	ac_store *store;
 	ac_http *http;
 	ac_transport transport;
+	bool log_level_given;      /* --log-level or $ATRIUM_LOG_LEVEL: log to stderr */
+	FILE *log;                 /* the profile's log file once a profile is open */
 } ac_cli;
 
 /* The whole program; returns the exit status. */
@@ -62,5 +67,8 @@ int ac_cmd_contacts(ac_cli *cli, int argc, char **argv);
 int ac_cmd_sync(ac_cli *cli, int argc, char **argv);
 int ac_cmd_status(ac_cli *cli, int argc, char **argv);
 int ac_cmd_password(ac_cli *cli, int argc, char **argv);
+int ac_cmd_options(ac_cli *cli, int argc, char **argv);
+int ac_cmd_debug(ac_cli *cli, int argc, char **argv);
+int ac_cmd_conflicts(ac_cli *cli, int argc, char **argv);
 
 #endif

@@ -20,6 +20,7 @@
 
 #include "common.h"
 #include "engine.h"
+#include "options.h"
 #include "password.h"
 #include "progress.h"
 
@@ -29,7 +30,8 @@
 	"Sends the local changes and brings the server's, once.\n" \
 	"  --window N        server changes per folder and round (1-512, default 50)\n" \
 	"  --policy P        who wins a conflict on the same field: server (default)\n" \
-	"                    or client; the losing version is kept as a sync issue\n"
+	"                    or client; the losing version is kept as a sync issue\n" \
+	"Defaults come from `atrium options` (window, conflict, folders).\n"
 
 #define STATUS_USAGE "usage: atrium status [--json]\n"
 
@@ -67,15 +69,13 @@ static int lock_profile(ac_cli *cli, int *fd_r, at_error *err)
 int ac_cmd_sync(ac_cli *cli, int argc, char **argv)
 {
 	ac_engine_options opts;
+	ac_options saved = {0};
 	ac_sync_stats stats;
 	at_error err;
-	const char *v;
+	const char *v, *window = NULL, *policy = NULL;
 	int r, lock = -1, ret = AC_EXIT_ERROR;
 	ac_progress *progress = NULL;
 
-	memset(&opts, 0, sizeof(opts));
-	opts.window = AT_DEFAULT_WINDOW;
-	opts.policy = AT_POLICY_SERVER;
 	for (int i = 1; i < argc; i++) {
 		if (ac_cli_is_help(argv[i])) {
 			fputs(SYNC_USAGE, stdout);
@@ -84,27 +84,43 @@ int ac_cmd_sync(ac_cli *cli, int argc, char **argv)
 		if ((r = ac_cli_option(argc, argv, &i, "--window", &v)) != 0) {
 			if (r < 0)
 				return AC_EXIT_USAGE;
-			char *end;
-			errno = 0;
-			long w = strtol(v, &end, 10);
-			if (*v == '\0' || *end != '\0' || errno != 0 || w < 1 ||
-			    w > AT_MAX_WINDOW)
-				return ac_cli_usage("--window must be a number from 1 to %d",
-						    AT_MAX_WINDOW);
-			opts.window = (unsigned)w;
+			window = v;
 		} else if ((r = ac_cli_option(argc, argv, &i, "--policy", &v)) != 0) {
 			if (r < 0)
 				return AC_EXIT_USAGE;
-			if (at_policy_parse(v, &opts.policy) < 0)
-				return ac_cli_usage("--policy must be server or client");
+			policy = v;
 		} else {
 			return ac_cli_usage("sync: unexpected argument \"%s\"", argv[i]);
 		}
 	}
 	at_error_clear(&err);
-	if (ac_cli_open_store(cli, &err) < 0 || lock_profile(cli, &lock, &err) < 0 ||
-	    ac_cli_open_transport(cli, &err) < 0)
+	/* the profile's options are the defaults; flags override them */
+	if (ac_cli_open_profile(cli, &err) < 0 || ac_options_load(cli->profile, &saved, &err) < 0)
 		return ac_cli_fail(&err);
+	memset(&opts, 0, sizeof(opts));
+	opts.window = saved.window;
+	opts.policy = saved.conflict;
+	opts.folders = saved.folders;
+	opts.n_folders = saved.n_folders;
+	if (window != NULL) {
+		char *end;
+		errno = 0;
+		long w = strtol(window, &end, 10);
+		if (*window == '\0' || *end != '\0' || errno != 0 || w < 1 || w > AT_MAX_WINDOW) {
+			ret = ac_cli_usage("--window must be a number from 1 to %d", AT_MAX_WINDOW);
+			goto done;
+		}
+		opts.window = (unsigned)w;
+	}
+	if (policy != NULL && at_policy_parse(policy, &opts.policy) < 0) {
+		ret = ac_cli_usage("--policy must be server or client");
+		goto done;
+	}
+	if (ac_cli_open_store(cli, &err) < 0 || lock_profile(cli, &lock, &err) < 0 ||
+	    ac_cli_open_transport(cli, &err) < 0) {
+		ret = ac_cli_fail(&err);
+		goto done;
+	}
 	progress = ac_progress_new(stderr, "sync");
 	opts.progress = ac_progress_cb;
 	opts.progress_arg = progress;
@@ -128,6 +144,7 @@ int ac_cmd_sync(ac_cli *cli, int argc, char **argv)
 done:
 	if (lock >= 0)
 		close(lock);
+	ac_options_free(&saved);
 	return ret;
 }
 

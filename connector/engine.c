@@ -391,8 +391,21 @@ done:
 	return ret;
 }
 
-/* Folders whose items this connector syncs: modules with an item type, and
- * readable (or holding local changes to send). */
+static bool selected(const engine *e, const ac_folder *f)
+{
+	if (e->opt.folders == NULL)
+		return true;
+	const char *names[] = {f->id, ac_jstr(f->json, "name"), ac_jstr(f->json, "displayName")};
+	for (size_t i = 0; i < e->opt.n_folders; i++)
+		for (size_t j = 0; j < 3; j++)
+			if (names[j] != NULL && strcmp(names[j], e->opt.folders[i]) == 0)
+				return true;
+	return false;
+}
+
+/* Folders whose items this connector syncs: selected by the options,
+ * modules with an item type, and readable (or holding local changes to
+ * send). */
 static int plan_folders(engine *e, at_error *err)
 {
 	ac_folder_list list;
@@ -406,7 +419,7 @@ static int plan_folders(engine *e, at_error *err)
 		const char *mod = ac_jstr(f->json, "module");
 		at_module m;
 		if (mod == NULL || at_module_parse(mod, &m) < 0 ||
-		    at_model_default_type(m) == NULL)
+		    at_model_default_type(m) == NULL || !selected(e, f))
 			continue;
 		const char *read = ac_jstr(json_object_get(f->json, "rights"), "read");
 		if (read != NULL && strcmp(read, "none") == 0) {

@@ -49,6 +49,10 @@ typedef struct ac_engine_options {
 	ac_progress_fn progress;  /* may be NULL */
 	void *progress_arg;
 	unsigned max_rounds;      /* 0 = AC_ENGINE_MAX_ROUNDS */
+	/* Folders to sync, by id, name or display name; NULL = all.  Folders
+	 * left out keep their items and local changes for a later sync. */
+	char *const *folders;
+	size_t n_folders;
 } ac_engine_options;
 
 typedef struct ac_sync_stats {

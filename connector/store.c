@@ -983,6 +983,22 @@ int ac_store_issues(ac_store *s, json_t **list_r, at_error *err)
 	return 0;
 }
 
+int ac_store_issue_remove(ac_store *s, int64_t id, at_error *err)
+{
+	sqlite3_stmt *st = stmt(s, "DELETE FROM sync_issues WHERE id = ?1", err);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_error(s, err, "remove sync issue");
+	if (sqlite3_changes(s->db) == 0)
+		return at_error_set(err, AT_E_NOT_FOUND, AT_SCOPE_ITEM, AT_RETRY_FINAL, NULL,
+				    "no sync issue %lld", (long long)id);
+	return 0;
+}
+
 int ac_store_issue_count(ac_store *s, int64_t *n_r, at_error *err)
 {
 	static const char sql[] = "SELECT count(*) FROM sync_issues";

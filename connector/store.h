@@ -161,6 +161,8 @@ int ac_store_issue_add(ac_store *store, const ac_item *item, json_t *fields,
  *   "time"}...] oldest first. */
 int ac_store_issues(ac_store *store, json_t **list_r, at_error *err);
 int ac_store_issue_count(ac_store *store, int64_t *n_r, at_error *err);
+/* Forgets one sync issue (its own transaction); notFound when there is none. */
+int ac_store_issue_remove(ac_store *store, int64_t id, at_error *err);
 
 /* --- items ------------------------------------------------------------------ */
 ac_item *ac_item_new(void);
