@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -19,15 +20,19 @@
 #include <sodium.h>
 
 #include "common.h"
+#include "daemon.h"
 #include "engine.h"
 #include "options.h"
 #include "password.h"
 #include "progress.h"
 
 #define SYNC_USAGE \
-	"usage: atrium sync [--window N] [--policy server|client]\n" \
+	"usage: atrium sync [--daemon] [--window N] [--policy server|client]\n" \
 	"\n" \
-	"Sends the local changes and brings the server's, once.\n" \
+	"Sends the local changes and brings the server's, once; with --daemon,\n" \
+	"keeps doing so until SIGTERM or Ctrl-C: at once when the server pushes a\n" \
+	"change, else every poll-interval (atrium options), backing off while the\n" \
+	"server cannot be reached.\n" \
 	"  --window N        server changes per folder and round (1-512, default 50)\n" \
 	"  --policy P        who wins a conflict on the same field: server (default)\n" \
 	"                    or client; the losing version is kept as a sync issue\n" \
@@ -66,6 +71,52 @@ static int lock_profile(ac_cli *cli, int *fd_r, at_error *err)
 	return 0;
 }
 
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	stop_requested = 1;
+}
+
+static void print_stats(const ac_sync_stats *stats)
+{
+	printf("synced: %u folders, %" PRIu64 " received, %" PRIu64 " sent, %" PRIu64
+	       " errors, %" PRIu64 " issues, %u folder errors, %u rounds, %u requests\n",
+	       stats->folders, stats->received, stats->sent, stats->errors, stats->issues,
+	       stats->folder_errors, stats->rounds, stats->requests);
+}
+
+static void daemon_report(void *arg, const ac_sync_stats *stats, const at_error *failure)
+{
+	char now[AC_TIME_SIZE];
+	ac_now_iso(now);
+	printf("%s ", now);
+	if (failure != NULL)
+		printf("sync failed: %s\n", failure->message);
+	else
+		print_stats(stats);
+	fflush(stdout);
+}
+
+static int run_daemon(ac_cli *cli, const ac_engine_options *engine, long poll_interval)
+{
+	at_error err;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	ac_daemon_options d = {
+		.engine = *engine, .poll_interval = poll_interval, .stop = &stop_requested,
+		.report = daemon_report, .report_arg = cli,
+	};
+	at_error_clear(&err);
+	ac_http_set_stop(cli->http, &stop_requested);
+	if (ac_daemon_run(cli->store, &cli->transport, &d, &err) < 0)
+		return ac_cli_fail(&err);
+	return AC_EXIT_OK;
+}
+
 int ac_cmd_sync(ac_cli *cli, int argc, char **argv)
 {
 	ac_engine_options opts;
@@ -73,6 +124,7 @@ int ac_cmd_sync(ac_cli *cli, int argc, char **argv)
 	ac_sync_stats stats;
 	at_error err;
 	const char *v, *window = NULL, *policy = NULL;
+	bool daemon = false;
 	int r, lock = -1, ret = AC_EXIT_ERROR;
 	ac_progress *progress = NULL;
 
@@ -81,7 +133,9 @@ int ac_cmd_sync(ac_cli *cli, int argc, char **argv)
 			fputs(SYNC_USAGE, stdout);
 			return AC_EXIT_OK;
 		}
-		if ((r = ac_cli_option(argc, argv, &i, "--window", &v)) != 0) {
+		if (strcmp(argv[i], "--daemon") == 0) {
+			daemon = true;
+		} else if ((r = ac_cli_option(argc, argv, &i, "--window", &v)) != 0) {
 			if (r < 0)
 				return AC_EXIT_USAGE;
 			window = v;
@@ -121,6 +175,10 @@ int ac_cmd_sync(ac_cli *cli, int argc, char **argv)
 		ret = ac_cli_fail(&err);
 		goto done;
 	}
+	if (daemon) {
+		ret = run_daemon(cli, &opts, saved.poll_interval);
+		goto done;
+	}
 	progress = ac_progress_new(stderr, "sync");
 	opts.progress = ac_progress_cb;
 	opts.progress_arg = progress;
@@ -131,10 +189,7 @@ int ac_cmd_sync(ac_cli *cli, int argc, char **argv)
 			err.message[0] ? err.message : err.code);
 		goto done;
 	}
-	printf("synced: %u folders, %" PRIu64 " received, %" PRIu64 " sent, %" PRIu64
-	       " errors, %" PRIu64 " issues, %u folder errors, %u rounds, %u requests\n",
-	       stats.folders, stats.received, stats.sent, stats.errors, stats.issues,
-	       stats.folder_errors, stats.rounds, stats.requests);
+	print_stats(&stats);
 	if (stats.errors > 0 || stats.folder_errors > 0)
 		fputs("atrium: some changes were refused; see \"atrium status\"\n", stderr);
 	if (stats.issues > 0)
@@ -164,13 +219,15 @@ static int collect_status(ac_cli *cli, json_t **status_r, at_error *err)
 {
 	ac_folder_list folders = {0};
 	ac_item_list items = {0};
-	char *last_sync = NULL, *last_error = NULL;
+	char *last_sync = NULL, *last_error = NULL, *conn = NULL, *conn_since = NULL;
 	int64_t pending = 0, issues = 0;
 	int ret = -1;
 
 	*status_r = NULL;
 	if (ac_store_meta_get(cli->store, "lastSync", &last_sync, err) < 0 ||
 	    ac_store_meta_get(cli->store, "lastError", &last_error, err) < 0 ||
+	    ac_store_meta_get(cli->store, "connection", &conn, err) < 0 ||
+	    ac_store_meta_get(cli->store, "connectionSince", &conn_since, err) < 0 ||
 	    ac_store_pending_count(cli->store, &pending, err) < 0 ||
 	    ac_store_issue_count(cli->store, &issues, err) < 0 ||
 	    ac_store_folders(cli->store, &folders, err) < 0 ||
@@ -203,10 +260,12 @@ static int collect_status(ac_cli *cli, json_t **status_r, at_error *err)
 		at_error ignored;
 		lerr = ac_json_parse(last_error, strlen(last_error), &ignored);
 	}
-	*status_r = json_pack("{s:s,s:s,s:s,s:s?,s:I,s:I,s:o?,s:o}",
+	*status_r = json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s?,s:I,s:I,s:o?,s:o}",
 			      "profile", cli->profile->name,
 			      "server", cli->profile->server,
 			      "user", cli->profile->user,
+			      "connection", conn != NULL ? conn : "unknown",
+			      "connectionSince", conn_since,
 			      "lastSync", last_sync,
 			      "pending", (json_int_t)pending,
 			      "syncIssues", (json_int_t)issues,
@@ -216,6 +275,8 @@ static int collect_status(ac_cli *cli, json_t **status_r, at_error *err)
 done:
 	free(last_sync);
 	free(last_error);
+	free(conn);
+	free(conn_since);
 	ac_folder_list_free(&folders);
 	ac_item_list_free(&items);
 	return ret;
@@ -252,6 +313,9 @@ int ac_cmd_status(ac_cli *cli, int argc, char **argv)
 	printf("profile: %s\n", ac_jstr(st, "profile"));
 	printf("server: %s\n", ac_jstr(st, "server"));
 	printf("user: %s\n", ac_jstr(st, "user"));
+	const char *since = ac_jstr(st, "connectionSince");
+	printf("connection: %s%s%s\n", ac_jstr(st, "connection"), since ? " since " : "",
+	       since ? since : "");
 	printf("last sync: %s\n", last != NULL ? last : "never");
 	printf("pending: %" JSON_INTEGER_FORMAT "\n",
 	       json_integer_value(json_object_get(st, "pending")));

@@ -265,9 +265,11 @@ static int read_session(engine *e, at_error *err)
 	char *text = ac_json_dump(limits);
 	char *user = ac_json_dump(json_object_get(session, "user") ?
 				  json_object_get(session, "user") : json_null());
+	const char *push = ac_jstr(session, "pushUrl");
 	int r = ac_store_begin(e->store, err);
 	if (r == 0 && (ac_store_meta_set(e->store, "limits", text, err) < 0 ||
-		       ac_store_meta_set(e->store, "user", user, err) < 0)) {
+		       ac_store_meta_set(e->store, "user", user, err) < 0 ||
+		       ac_store_meta_set(e->store, "pushUrl", push, err) < 0)) {
 		ac_store_rollback(e->store);
 		r = -1;
 	} else if (r == 0) {
@@ -1314,6 +1316,17 @@ static void record_outcome(engine *e, const at_error *failure)
 	ac_now_iso(now);
 	if (ac_store_begin(e->store, &ignored) < 0)
 		return;
+	/* online or offline, and since when: the time of the first sync that
+	 * found the server in this state */
+	bool offline = failure != NULL && strcmp(failure->code, AT_E_UNAVAILABLE) == 0;
+	const char *state = offline ? "offline" : "online";
+	char *before = NULL;
+	ac_store_meta_get(e->store, "connection", &before, &ignored);
+	if (before == NULL || strcmp(before, state) != 0) {
+		ac_store_meta_set(e->store, "connection", state, &ignored);
+		ac_store_meta_set(e->store, "connectionSince", now, &ignored);
+	}
+	free(before);
 	if (failure == NULL) {
 		ac_store_meta_set(e->store, "lastSync", now, &ignored);
 		ac_store_meta_set(e->store, "lastError", NULL, &ignored);

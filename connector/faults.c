@@ -35,6 +35,12 @@ static int fault_get(void *ctx, const char *path, json_t **reply_r, at_error *er
 	return rc;
 }
 
+static int fault_stream(void *ctx, const char *path, long timeout, ac_event_fn fn,
+			void *arg, at_error *err)
+{
+	return fault.inner.stream(fault.inner.ctx, path, timeout, fn, arg, err);
+}
+
 void ac_faults_wrap(ac_transport *transport)
 {
 	const char *v = getenv("ATRIUM_EXIT_AFTER_REQUEST");
@@ -48,5 +54,6 @@ void ac_faults_wrap(ac_transport *transport)
 	fault.exit_after = k;
 	transport->call = fault_call;
 	transport->get = fault_get;
+	transport->stream = transport->stream != NULL ? fault_stream : NULL;
 	transport->ctx = NULL;
 }

@@ -1,6 +1,8 @@
 /* transport.c — see transport.h. */
 #include "transport.h"
 
+#include <signal.h>
+
 #include <curl/curl.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -24,6 +26,7 @@ struct ac_http {
 	long connect_timeout, timeout;
 	size_t max_reply;
 	char errbuf[CURL_ERROR_SIZE];
+	volatile sig_atomic_t *stop;   /* ends a stream early; may be NULL */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -124,8 +127,40 @@ static void trace_body(const char *what, const char *path, const char *body)
 }
 
 /* One HTTP exchange.  body NULL: GET.  *status_r: the HTTP status. */
+/* Where the bytes of a reply go: a buffer (the default), or a streaming
+ * parser.  timeout 0 = the connection's. */
+typedef struct sink {
+	curl_write_callback write;
+	void *arg;
+	const char *accept;
+	long timeout;
+} sink;
+
+static int perform_to(ac_http *h, const char *path, const char *body, bool auth,
+		      const sink *out, long *status_r, at_buf *reply, at_error *err);
+
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	ac_http *h = arg;
+	return h->stop != NULL && *h->stop ? 1 : 0;
+}
+
+void ac_http_set_stop(ac_http *h, volatile sig_atomic_t *stop)
+{
+	h->stop = stop;
+}
+
 static int perform(ac_http *h, const char *path, const char *body, bool auth,
 		   long *status_r, at_buf *reply, at_error *err)
+{
+	sink buffer = {on_data, reply, "application/json", 0};
+	return perform_to(h, path, body, auth, &buffer, status_r, reply, err);
+}
+
+/* reply: where the overflow flag of a buffer sink is read (may be NULL). */
+static int perform_to(ac_http *h, const char *path, const char *body, bool auth,
+		      const sink *out, long *status_r, at_buf *reply, at_error *err)
 {
 	int ret = -1;
 	char *url = NULL, *auth_header = NULL;
@@ -142,14 +177,21 @@ static int perform(ac_http *h, const char *path, const char *body, bool auth,
 	curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, h->connect_timeout);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, h->timeout);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, out->timeout > 0 ? out->timeout : h->timeout);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "atrium-connector/0.1");
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, reply);
-	headers = curl_slist_append(headers, "Accept: application/json");
+	if (out->write != on_data && h->stop != NULL) {
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	}
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, out->write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, out->arg);
+	char accept[64];
+	snprintf(accept, sizeof(accept), "Accept: %s", out->accept);
+	headers = curl_slist_append(headers, accept);
 	headers = curl_slist_append(headers, "Expect:");
 	if (auth && h->token != NULL) {
 		if (asprintf(&auth_header, "Authorization: Bearer %s", h->token) < 0)
@@ -169,7 +211,14 @@ static int perform(ac_http *h, const char *path, const char *body, bool auth,
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 
 	CURLcode rc = curl_easy_perform(c);
-	if (rc == CURLE_WRITE_ERROR && reply->overflow) {
+	if (out->write != on_data && (rc == CURLE_WRITE_ERROR || rc == CURLE_OPERATION_TIMEDOUT ||
+				      rc == CURLE_ABORTED_BY_CALLBACK)) {
+		/* a stream stopped by its reader, or at the end of its time */
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status_r);
+		ret = 0;
+		goto done;
+	}
+	if (rc == CURLE_WRITE_ERROR && reply != NULL && reply->overflow) {
 		at_error_set(err, AT_E_LIMIT, AT_SCOPE_SERVER, AT_RETRY_FINAL, NULL,
 			     "the reply of %s is larger than %zu bytes", url, h->max_reply);
 		goto done;
@@ -181,7 +230,7 @@ static int perform(ac_http *h, const char *path, const char *body, bool auth,
 		goto done;
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status_r);
-	if (at_log_enabled(AT_LOG_TRACE)) {
+	if (at_log_enabled(AT_LOG_TRACE) && reply != NULL) {
 		char what[32];
 		snprintf(what, sizeof(what), "reply %ld to", *status_r);
 		trace_body(what, path, reply->data != NULL ? reply->data : "");
@@ -350,8 +399,117 @@ static int http_get(void *ctx, const char *path, json_t **reply_r, at_error *err
 	return request(ctx, path, NULL, reply_r, err);
 }
 
+/* --- server-sent events ------------------------------------------------------ */
+
+typedef struct sse {
+	CURL *curl;
+	at_buf line;      /* the line being read */
+	at_buf data;      /* the event's data lines */
+	at_buf error;     /* the body of a non-2xx reply */
+	ac_event_fn fn;
+	void *arg;
+	bool stopped;
+	bool ok;          /* the reply is a 2xx stream */
+	bool checked;
+} sse;
+
+#define SSE_MAX_LINE (256u * 1024)
+
+static int sse_line(sse *st)
+{
+	const char *l = st->line.data != NULL ? st->line.data : "";
+	if (st->line.len == 0) {
+		/* a blank line ends an event */
+		if (st->data.len > 0) {
+			int r = st->fn(st->arg, st->data.data);
+			at_buf_truncate(&st->data, 0);
+			if (r != 0)
+				return 1;
+		}
+		return 0;
+	}
+	if (l[0] == ':')
+		return 0;  /* a comment: keep-alive */
+	if (strncmp(l, "data:", 5) == 0) {
+		const char *v = l + 5;
+		if (*v == ' ')
+			v++;
+		if (st->data.len > 0)
+			at_buf_putc(&st->data, '\n');
+		at_buf_puts(&st->data, v);
+	}
+	return 0;  /* event:, id:, retry: are not used */
+}
+
+static size_t on_sse(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	sse *st = arg;
+	size_t n = size * nmemb;
+	if (!st->checked) {
+		long status = 0;
+		curl_easy_getinfo(st->curl, CURLINFO_RESPONSE_CODE, &status);
+		st->ok = status >= 200 && status < 300;
+		st->checked = true;
+	}
+	if (!st->ok)
+		return at_buf_append(&st->error, ptr, n) < 0 ? 0 : n;
+	for (size_t i = 0; i < n; i++) {
+		char c = ptr[i];
+		if (c == '\r')
+			continue;
+		if (c != '\n') {
+			if (at_buf_putc(&st->line, c) < 0)
+				return 0;  /* a line over the limit ends the stream */
+			continue;
+		}
+		int r = sse_line(st);
+		at_buf_truncate(&st->line, 0);
+		if (r != 0) {
+			st->stopped = true;
+			return 0;  /* abort the transfer: the reader has what it wanted */
+		}
+	}
+	return n;
+}
+
+static int http_stream(void *ctx, const char *path, long timeout, ac_event_fn fn, void *arg,
+		       at_error *err)
+{
+	ac_http *h = ctx;
+	int ret = -1;
+	long status = 0;
+	sse st = {.curl = h->curl, .fn = fn, .arg = arg};
+	at_buf_init(&st.line, SSE_MAX_LINE);
+	at_buf_init(&st.data, SSE_MAX_LINE);
+	at_buf_init(&st.error, h->max_reply);
+	sink stream = {on_sse, &st, "text/event-stream", timeout};
+	for (int attempt = 0;; attempt++) {
+		if (h->token == NULL && ac_http_login(h, err) < 0)
+			goto done;
+		st.checked = false;
+		at_buf_truncate(&st.error, 0);
+		if (perform_to(h, path, NULL, true, &stream, &status, NULL, err) < 0)
+			goto done;
+		if (status == 401 && attempt == 0) {
+			free_secret(&h->token);
+			continue;
+		}
+		break;
+	}
+	if (status != 0 && (status < 200 || status >= 300)) {
+		http_error(h, path, status, &st.error, err);
+		goto done;
+	}
+	ret = st.stopped ? 1 : 0;
+done:
+	at_buf_free(&st.line);
+	at_buf_free(&st.data);
+	at_buf_free(&st.error);
+	return ret;
+}
+
 ac_transport ac_http_transport(ac_http *http)
 {
-	ac_transport t = {http_call, http_get, http};
+	ac_transport t = {http_call, http_get, http, http_stream};
 	return t;
 }

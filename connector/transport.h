@@ -26,9 +26,14 @@
 #define AC_TRANSPORT_H
 
 #include <jansson.h>
+#include <signal.h>
 #include <stddef.h>
 
 #include "error.h"
+
+/* Called with the data of each server-sent event; return non-zero to stop
+ * reading the stream. */
+typedef int (*ac_event_fn)(void *arg, const char *data);
 
 typedef struct ac_transport {
 	/* POST path (e.g. "/api") with a JSON body; 0 and *reply_r on a 2xx
@@ -38,6 +43,11 @@ typedef struct ac_transport {
 	/* GET path (e.g. "/api/session"). */
 	int (*get)(void *ctx, const char *path, json_t **reply_r, at_error *err);
 	void *ctx;
+	/* GET path as a stream of server-sent events for at most timeout
+	 * seconds: 1 when fn stopped it, 0 when it ended or the time ran out,
+	 * -1 with err on failure.  May be NULL (no push). */
+	int (*stream)(void *ctx, const char *path, long timeout, ac_event_fn fn, void *arg,
+		      at_error *err);
 } ac_transport;
 
 #define AC_HTTP_CONNECT_TIMEOUT 10
@@ -66,6 +76,8 @@ int ac_http_new(const ac_http_config *config, ac_http **http_r, at_error *err);
 void ac_http_free(ac_http **http);
 /* The transport table of this connection (ctx = http). */
 ac_transport ac_http_transport(ac_http *http);
+/* Streams (ac_transport.stream) end early once *stop is non-zero. */
+void ac_http_set_stop(ac_http *http, volatile sig_atomic_t *stop);
 /* Logs in now (normally done on demand). */
 int ac_http_login(ac_http *http, at_error *err);
 
