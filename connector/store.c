@@ -1,5 +1,6 @@
 /* store.c — see store.h. */
 #include "store.h"
+#include "faults.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -281,6 +282,7 @@ int ac_store_commit(ac_store *s, at_error *err)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
+	ac_fault_point("store commit");
 	return 0;
 }
 
