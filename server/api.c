@@ -7,6 +7,7 @@
 #include "auth.h"
 #include "log.h"
 #include "model.h"
+#include "perms.h"
 #include "protocol.h"
 
 typedef json_t *method_fn(as_ctx *ctx, json_t *args, at_error *err);
@@ -21,6 +22,8 @@ static const struct method {
 	{"Item/sync", as_item_sync},
 	{"Item/list", as_item_list},
 	{"Item/get", as_item_get},
+	{"Folder/getPermissions", as_folder_get_permissions},
+	{"Folder/setPermissions", as_folder_set_permissions},
 	{"Account/changePassword", change_password},
 };
 

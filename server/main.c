@@ -1,5 +1,5 @@
 /* main.c — the atriumd command line: serve, and the admin subcommands for
- * users and the deletion history. */
+ * users, groups and the deletion history. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -12,6 +12,7 @@
 #include "arena.h"
 #include "auth.h"
 #include "config.h"
+#include "groups.h"
 #include "http.h"
 #include "log.h"
 #include "store.h"
@@ -25,6 +26,9 @@ static const char usage[] =
 	"  user add LOGIN --name NAME --email ADDR --data DIR --password-stdin\n"
 	"  user list --data DIR\n"
 	"  user passwd LOGIN --data DIR --password-stdin\n"
+	"  group add NAME --data DIR\n"
+	"  group member add GROUP LOGIN --data DIR\n"
+	"  group list --data DIR\n"
 	"  tombstones purge --data DIR --older-than SECONDS\n"
 	"        forget deletions older than SECONDS (clients holding older sync\n"
 	"        tokens then reconcile their folders)\n"
@@ -34,7 +38,7 @@ static const char usage[] =
 struct opts {
 	const char *data, *listen, *config, *name, *email, *log_level, *older_than;
 	bool password_stdin;
-	const char *positional[4];
+	const char *positional[6];
 	int n_positional;
 };
 
@@ -61,7 +65,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			fprintf(stderr, "atriumd: unknown option %s\n", a);
 			return -1;
 		} else {
-			if (o->n_positional == 4) {
+			if (o->n_positional == 6) {
 				fprintf(stderr, "atriumd: too many arguments\n");
 				return -1;
 			}
@@ -184,6 +188,96 @@ static int cmd_user_passwd(const struct opts *o)
 		goto done;
 	}
 	printf("password of %s changed\n", o->positional[2]);
+	rc = 0;
+done:
+	as_store_close(&s);
+	at_arena_free(&a);
+	return rc;
+}
+
+static int cmd_group_add(const struct opts *o)
+{
+	at_error err;
+	int rc = 1;
+	at_arena *a = at_arena_new(0);
+	as_store *s = NULL;
+	if (o->n_positional != 3) {
+		fprintf(stderr, "usage: atriumd group add NAME --data DIR\n");
+		rc = 2;
+		goto done;
+	}
+	if ((s = open_store(o)) == NULL)
+		goto done;
+	const as_group *g;
+	if (as_group_create(s, a, o->positional[2], &g, &err) < 0) {
+		fprintf(stderr, "atriumd: cannot add group %s: %s\n", o->positional[2],
+			err.message);
+		goto done;
+	}
+	printf("added group %s with id %s\n", g->name, g->id);
+	rc = 0;
+done:
+	as_store_close(&s);
+	at_arena_free(&a);
+	return rc;
+}
+
+static int cmd_group_member_add(const struct opts *o)
+{
+	at_error err;
+	int rc = 1;
+	at_arena *a = at_arena_new(0);
+	as_store *s = NULL;
+	if (o->n_positional != 5) {
+		fprintf(stderr, "usage: atriumd group member add GROUP LOGIN --data DIR\n");
+		rc = 2;
+		goto done;
+	}
+	if ((s = open_store(o)) == NULL)
+		goto done;
+	if (as_group_add_member(s, a, o->positional[3], o->positional[4], &err) < 0) {
+		fprintf(stderr, "atriumd: cannot add %s to group %s: %s\n", o->positional[4],
+			o->positional[3], err.message);
+		goto done;
+	}
+	printf("added %s to group %s\n", o->positional[4], o->positional[3]);
+	rc = 0;
+done:
+	as_store_close(&s);
+	at_arena_free(&a);
+	return rc;
+}
+
+static int print_group(void *ctx, const as_group *g)
+{
+	printf("%-20s", g->name);
+	for (size_t i = 0; i < g->n_members; i++)
+		printf(" %s", g->members[i].login);
+	printf("\n");
+	return 0;
+}
+
+static int cmd_group_list(const struct opts *o)
+{
+	at_error err;
+	at_arena *a = at_arena_new(0);
+	as_store *s = NULL;
+	int rc = 1;
+	if (o->n_positional != 2) {
+		fprintf(stderr, "usage: atriumd group list --data DIR\n");
+		rc = 2;
+		goto done;
+	}
+	if ((s = open_store(o)) == NULL)
+		goto done;
+	printf("%-20s %s\n", "GROUP", "MEMBERS");
+	if (s->ops->begin(s, false, &err) < 0 ||
+	    s->ops->group_list(s, a, print_group, NULL, &err) < 0) {
+		fprintf(stderr, "atriumd: %s\n", err.message);
+		s->ops->rollback(s);
+		goto done;
+	}
+	s->ops->rollback(s);
 	rc = 0;
 done:
 	as_store_close(&s);
@@ -317,6 +411,13 @@ int main(int argc, char **argv)
 		return cmd_user_list(&o);
 	if (strcmp(cmd, "user") == 0 && strcmp(sub, "passwd") == 0)
 		return cmd_user_passwd(&o);
+	if (strcmp(cmd, "group") == 0 && strcmp(sub, "add") == 0)
+		return cmd_group_add(&o);
+	if (strcmp(cmd, "group") == 0 && strcmp(sub, "member") == 0 &&
+	    o.n_positional > 2 && strcmp(o.positional[2], "add") == 0)
+		return cmd_group_member_add(&o);
+	if (strcmp(cmd, "group") == 0 && strcmp(sub, "list") == 0)
+		return cmd_group_list(&o);
 	if (strcmp(cmd, "tombstones") == 0 && strcmp(sub, "purge") == 0)
 		return cmd_tombstones_purge(&o);
 	fputs(usage, stderr);

@@ -12,6 +12,12 @@
  *   purged and tokens older than the horizon cannot be answered.
  * - Items keep a per-field modseq (field_versions) for field-level merge.
  * - A committed write survives kill -9 (SQLite: WAL, synchronous=FULL).
+ * - Folder permissions are grants (folder, principal, rights) to a user or a
+ *   group; the store keeps them and never decides access itself (acl.h
+ *   does).  A grant remembers the modseq it was first written at, a group
+ *   membership the modseq it was made at, so that Folder/sync can tell when
+ *   a user's access to a folder began.  When a user loses sight of a folder
+ *   (a revoke) an access tombstone (user, folder, modseq) says so.
  * - Prepared statements only.
  *
  * Ownership: records filled by the store borrow strings from the arena given
@@ -26,6 +32,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "acl.h"
 #include "arena.h"
 #include "error.h"
 #include "model.h"
@@ -49,7 +56,19 @@ typedef struct as_folder {
 	at_folder_type type;      /* as stored: private or public */
 	bool is_default;
 	int64_t version, created_version;
+	/* folders_granted_to only: the modseq since which the user has held a
+	 * grant on the folder (directly, or through a group since both the grant
+	 * and the membership existed); 0 elsewhere */
+	int64_t granted_version;
 } as_folder;
+
+typedef struct as_group {
+	const char *id, *name;
+	/* members by login: id, login and name are set (group_get_* and
+	 * group_list; NULL/0 when the group has none) */
+	const as_user *members;
+	size_t n_members;
+} as_group;
 
 typedef struct as_item {
 	const char *id, *folder_id, *type, *created_by, *client_id;
@@ -69,6 +88,7 @@ typedef struct as_change {
 typedef int as_change_cb(void *ctx, const as_change *change);
 typedef int as_user_cb(void *ctx, const as_user *user);
 typedef int as_folder_cb(void *ctx, const as_folder *folder);
+typedef int as_group_cb(void *ctx, const as_group *group);
 
 typedef struct as_store_ops {
 	const char *name;
@@ -119,6 +139,52 @@ typedef struct as_store_ops {
 				 at_arena *a, as_folder_cb *cb, void *ctx, at_error *err);
 	/* Removed folders (folder tombstones) of owner_id after since. */
 	int (*folder_removed_since)(as_store *s, const char *owner_id, int64_t since,
+				    at_arena *a, as_change_cb *cb, void *ctx, at_error *err);
+
+	/* Bumps a folder's version to tx_modseq (its name, place or permissions
+	 * changed), so that every user who sees it gets it in Folder/sync's
+	 * updated. */
+	int (*folder_touch)(as_store *s, const char *folder_id, at_error *err);
+
+	/* Groups.  group_add: alreadyExists (field "name") when the name is
+	 * taken.  group_get_* answer 0 and set *found_r; they and group_list
+	 * fill the members. */
+	int (*group_add)(as_store *s, const as_group *g, at_error *err);
+	int (*group_get_by_name)(as_store *s, const char *name, at_arena *a, as_group *g_r,
+				 bool *found_r, at_error *err);
+	int (*group_get_by_id)(as_store *s, const char *id, at_arena *a, as_group *g_r,
+			       bool *found_r, at_error *err);
+	/* Every group by name, with its members. */
+	int (*group_list)(as_store *s, at_arena *a, as_group_cb *cb, void *ctx, at_error *err);
+	/* Records the membership at tx_modseq; alreadyExists when user_id is a
+	 * member already. */
+	int (*group_member_add)(as_store *s, const char *group_id, const char *user_id,
+				at_error *err);
+	/* Ids of the groups user_id belongs to (arena array; *n_r may be 0). */
+	int (*groups_of_user)(as_store *s, const char *user_id, at_arena *a,
+			      const char ***ids_r, size_t *n_r, at_error *err);
+
+	/* Grants.  grants_get: every grant of a folder (arena array, users by
+	 * login first, then groups by name).  grant_set inserts (at tx_modseq)
+	 * or replaces the rights of principal_id's grant; grant_remove deletes
+	 * it (*removed_r: there was one; may be NULL).  Neither touches the
+	 * folder: callers call folder_touch. */
+	int (*grants_get)(as_store *s, const char *folder_id, at_arena *a, at_grant **grants_r,
+			  size_t *n_r, at_error *err);
+	int (*grant_set)(as_store *s, const char *folder_id, const char *principal_id,
+			 bool is_group, const at_rights *rights, at_error *err);
+	int (*grant_remove)(as_store *s, const char *folder_id, const char *principal_id,
+			    bool *removed_r, at_error *err);
+	/* Folders not owned by user_id with a grant to user_id or to one of the
+	 * groups user_id belongs to, whatever its rights, in (created_version, id)
+	 * order; granted_version is set. */
+	int (*folders_granted_to)(as_store *s, const char *user_id, at_arena *a,
+				  as_folder_cb *cb, void *ctx, at_error *err);
+	/* Access tombstones: folder_id disappeared for user_id at tx_modseq
+	 * (replacing an older one), and the list of those after since. */
+	int (*access_tombstone_add)(as_store *s, const char *user_id, const char *folder_id,
+				    at_error *err);
+	int (*access_removed_since)(as_store *s, const char *user_id, int64_t since,
 				    at_arena *a, as_change_cb *cb, void *ctx, at_error *err);
 
 	/* Items. */

@@ -14,7 +14,7 @@
 
 #include "log.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 enum stmt_id {
 	S_BEGIN_READ, S_BEGIN_WRITE, S_COMMIT, S_ROLLBACK,
@@ -26,6 +26,10 @@ enum stmt_id {
 	S_ITEM_GET, S_ITEM_INSERT, S_ITEM_UPDATE, S_ITEM_DELETE, S_TOMB_ADD, S_TOMB_CLEAR,
 	S_CLIENT_ADD, S_CLIENT_GET, S_CHANGES, S_ITEM_LIST,
 	S_TOMB_MAXPURGE, S_TOMB_PURGE,
+	S_FOLDER_TOUCH, S_GROUP_ADD, S_GROUP_BY_NAME, S_GROUP_BY_ID, S_GROUP_LIST,
+	S_GROUP_MEMBERS, S_MEMBER_ADD, S_GROUPS_OF_USER,
+	S_GRANTS_GET, S_GRANT_SET, S_GRANT_DEL, S_FOLDERS_GRANTED,
+	S_ACCESS_TOMB_ADD, S_ACCESS_REMOVED,
 	S_COUNT
 };
 
@@ -81,6 +85,45 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_ITEM_LIST] = "SELECT id, version FROM items WHERE folder_id = ?1 ORDER BY id",
 	[S_TOMB_MAXPURGE] = "SELECT max(modseq) FROM tombstones WHERE deleted_at <= ?1",
 	[S_TOMB_PURGE] = "DELETE FROM tombstones WHERE deleted_at <= ?1",
+	[S_FOLDER_TOUCH] = "UPDATE folders SET version = ?2 WHERE id = ?1",
+	[S_GROUP_ADD] = "INSERT INTO groups(id, name) VALUES (?1,?2)",
+	[S_GROUP_BY_NAME] = "SELECT id, name FROM groups WHERE name = ?1",
+	[S_GROUP_BY_ID] = "SELECT id, name FROM groups WHERE id = ?1",
+	[S_GROUP_LIST] = "SELECT id, name FROM groups ORDER BY name",
+	[S_GROUP_MEMBERS] = "SELECT u.id, u.login, u.name FROM group_members m"
+			    " JOIN users u ON u.id = m.user_id WHERE m.group_id = ?1 ORDER BY u.login",
+	[S_MEMBER_ADD] = "INSERT INTO group_members(group_id, user_id, version) VALUES (?1,?2,?3)",
+	[S_GROUPS_OF_USER] = "SELECT group_id FROM group_members WHERE user_id = ?1"
+			     " ORDER BY group_id",
+	[S_GRANTS_GET] = "SELECT g.principal_id, g.is_group, g.folder_right, g.read, g.write, g.del,"
+			 " g.admin FROM folder_grants g"
+			 " LEFT JOIN users u ON g.is_group = 0 AND u.id = g.principal_id"
+			 " LEFT JOIN groups r ON g.is_group = 1 AND r.id = g.principal_id"
+			 " WHERE g.folder_id = ?1"
+			 " ORDER BY g.is_group, coalesce(u.login, r.name), g.principal_id",
+	[S_GRANT_SET] = "INSERT INTO folder_grants(folder_id, principal_id, is_group, folder_right,"
+			" read, write, del, admin, created_version) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)"
+			" ON CONFLICT(folder_id, principal_id) DO UPDATE SET"
+			" folder_right = excluded.folder_right, read = excluded.read,"
+			" write = excluded.write, del = excluded.del, admin = excluded.admin",
+	[S_GRANT_DEL] = "DELETE FROM folder_grants WHERE folder_id = ?1 AND principal_id = ?2",
+	[S_FOLDERS_GRANTED] =
+		"WITH mine(folder_id, since) AS ("
+		" SELECT folder_id, created_version FROM folder_grants"
+		"  WHERE principal_id = ?1 AND is_group = 0"
+		" UNION ALL"
+		" SELECT g.folder_id, max(g.created_version, m.version) FROM group_members m"
+		"  JOIN folder_grants g ON g.principal_id = m.group_id AND g.is_group = 1"
+		"  WHERE m.user_id = ?1)"
+		" SELECT f.id, f.parent_id, f.owner_id, f.name, f.module, f.type, f.is_default,"
+		" f.version, f.created_version, min(mine.since) FROM mine"
+		" JOIN folders f ON f.id = mine.folder_id WHERE f.owner_id IS NOT ?1"
+		" GROUP BY f.id ORDER BY f.created_version, f.id",
+	[S_ACCESS_TOMB_ADD] = "INSERT INTO folder_access_tombstones(user_id, folder_id, modseq)"
+			      " VALUES (?1,?2,?3) ON CONFLICT(user_id, folder_id)"
+			      " DO UPDATE SET modseq = excluded.modseq",
+	[S_ACCESS_REMOVED] = "SELECT folder_id, modseq FROM folder_access_tombstones"
+			     " WHERE user_id = ?1 AND modseq > ?2 ORDER BY modseq, folder_id",
 };
 
 static const char *const schema_v1[] = {
@@ -111,8 +154,27 @@ static const char *const schema_v1[] = {
 	NULL,
 };
 
+/* Groups, folder grants and access tombstones.  Beyond the rights, a grant
+ * keeps created_version (the modseq it was first written at) and a
+ * membership its version (the modseq it was made at): Folder/sync tells
+ * from them when a user's access to a folder began. */
+static const char *const schema_v2[] = {
+	"CREATE TABLE groups(id TEXT PRIMARY KEY, name TEXT UNIQUE NOT NULL)",
+	"CREATE TABLE group_members(group_id TEXT NOT NULL, user_id TEXT NOT NULL,"
+	" version INTEGER NOT NULL, PRIMARY KEY(group_id, user_id)) WITHOUT ROWID",
+	"CREATE INDEX group_members_user ON group_members(user_id)",
+	"CREATE TABLE folder_grants(folder_id TEXT NOT NULL, principal_id TEXT NOT NULL,"
+	" is_group INTEGER NOT NULL, folder_right INTEGER NOT NULL, read INTEGER NOT NULL,"
+	" write INTEGER NOT NULL, del INTEGER NOT NULL, admin INTEGER NOT NULL,"
+	" created_version INTEGER NOT NULL, PRIMARY KEY(folder_id, principal_id)) WITHOUT ROWID",
+	"CREATE INDEX folder_grants_principal ON folder_grants(principal_id)",
+	"CREATE TABLE folder_access_tombstones(user_id TEXT NOT NULL, folder_id TEXT NOT NULL,"
+	" modseq INTEGER NOT NULL, PRIMARY KEY(user_id, folder_id)) WITHOUT ROWID",
+	NULL,
+};
+
 /* Migrations: index i upgrades from version i to i+1. */
-static const char *const *const migrations[] = {schema_v1};
+static const char *const *const migrations[] = {schema_v1, schema_v2};
 
 typedef struct sq_store {
 	as_store base;
@@ -484,6 +546,7 @@ static void read_folder(sqlite3_stmt *st, at_arena *a, as_folder *f)
 	f->is_default = sqlite3_column_int(st, 6) != 0;
 	f->version = sqlite3_column_int64(st, 7);
 	f->created_version = sqlite3_column_int64(st, 8);
+	f->granted_version = sqlite3_column_count(st) > 9 ? sqlite3_column_int64(st, 9) : 0;
 }
 
 static int sq_folder_add(as_store *base, as_folder *f, at_error *err)
@@ -565,6 +628,327 @@ static int sq_folder_removed_since(as_store *base, const char *owner_id, int64_t
 	bind_text(st, 1, owner_id);
 	sqlite3_bind_int64(st, 2, since);
 	return each_row(s, st, change_row, &rows, err, "list removed folders");
+}
+
+static int sq_folder_touch(as_store *base, const char *folder_id, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	int64_t modseq;
+	if (sq_tx_modseq(base, &modseq, err) < 0)
+		return -1;
+	sqlite3_stmt *st = stmt(s, S_FOLDER_TOUCH, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, folder_id);
+	sqlite3_bind_int64(st, 2, modseq);
+	return exec_done(s, st, err, "touch folder");
+}
+
+static int sq_folders_granted_to(as_store *base, const char *user_id, at_arena *a,
+				 as_folder_cb *cb, void *ctx, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_FOLDERS_GRANTED, err);
+	struct folder_rows rows = {a, cb, ctx};
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, user_id);
+	return each_row(s, st, folder_row, &rows, err, "list granted folders");
+}
+
+/* --- groups ---------------------------------------------------------------- */
+
+/* A growing array in an arena: returns the slot for one more element. */
+static void *arena_push(at_arena *a, void **base, size_t *n, size_t *cap, size_t elem)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 8;
+		void *nb = at_arena_alloc(a, ncap * elem);
+		if (*n > 0)
+			memcpy(nb, *base, *n * elem);
+		*base = nb;
+		*cap = ncap;
+	}
+	return (char *)*base + (*n)++ * elem;
+}
+
+struct member_rows {
+	at_arena *a;
+	as_user *v;
+	size_t n, cap;
+};
+
+static int member_row(sqlite3_stmt *st, void *p)
+{
+	struct member_rows *m = p;
+	as_user *u = arena_push(m->a, (void **)&m->v, &m->n, &m->cap, sizeof(*u));
+	u->id = col_text(st, 0, m->a);
+	u->login = col_text(st, 1, m->a);
+	u->name = col_text(st, 2, m->a);
+	return 0;
+}
+
+static int group_members(sq_store *s, as_group *g, at_arena *a, at_error *err)
+{
+	sqlite3_stmt *st = stmt(s, S_GROUP_MEMBERS, err);
+	struct member_rows rows = {a, NULL, 0, 0};
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, g->id);
+	if (each_row(s, st, member_row, &rows, err, "list group members") < 0)
+		return -1;
+	g->members = rows.v;
+	g->n_members = rows.n;
+	return 0;
+}
+
+static int sq_group_add(as_store *base, const as_group *g, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_GROUP_ADD, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, g->id);
+	bind_text(st, 2, g->name);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_CONSTRAINT)
+		return at_error_set(err, AT_E_EXISTS, AT_SCOPE_ACCOUNT, AT_RETRY_FINAL, "name",
+				    "a group named \"%s\" already exists", g->name);
+	if (rc != SQLITE_DONE)
+		return db_fail(s, err, "add group");
+	return 0;
+}
+
+static int group_get(sq_store *s, enum stmt_id id, const char *key, at_arena *a,
+		     as_group *g_r, bool *found_r, at_error *err)
+{
+	sqlite3_stmt *st = stmt(s, id, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, key);
+	int rc = sqlite3_step(st);
+	*found_r = rc == SQLITE_ROW;
+	if (rc == SQLITE_ROW) {
+		memset(g_r, 0, sizeof(*g_r));
+		g_r->id = col_text(st, 0, a);
+		g_r->name = col_text(st, 1, a);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(s, err, "read group");
+	return *found_r ? group_members(s, g_r, a, err) : 0;
+}
+
+static int sq_group_get_by_name(as_store *base, const char *name, at_arena *a,
+				as_group *g_r, bool *found_r, at_error *err)
+{
+	return group_get((sq_store *)base, S_GROUP_BY_NAME, name, a, g_r, found_r, err);
+}
+
+static int sq_group_get_by_id(as_store *base, const char *id, at_arena *a,
+			      as_group *g_r, bool *found_r, at_error *err)
+{
+	return group_get((sq_store *)base, S_GROUP_BY_ID, id, a, g_r, found_r, err);
+}
+
+struct group_rows {
+	at_arena *a;
+	as_group *v;
+	size_t n, cap;
+};
+
+static int group_row(sqlite3_stmt *st, void *p)
+{
+	struct group_rows *g = p;
+	as_group *gr = arena_push(g->a, (void **)&g->v, &g->n, &g->cap, sizeof(*gr));
+	memset(gr, 0, sizeof(*gr));
+	gr->id = col_text(st, 0, g->a);
+	gr->name = col_text(st, 1, g->a);
+	return 0;
+}
+
+static int sq_group_list(as_store *base, at_arena *a, as_group_cb *cb, void *ctx,
+			 at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_GROUP_LIST, err);
+	struct group_rows rows = {a, NULL, 0, 0};
+	/* all groups first: the members query reuses the connection */
+	if (st == NULL || each_row(s, st, group_row, &rows, err, "list groups") < 0)
+		return -1;
+	for (size_t i = 0; i < rows.n; i++) {
+		if (group_members(s, &rows.v[i], a, err) < 0)
+			return -1;
+		if (cb(ctx, &rows.v[i]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int sq_group_member_add(as_store *base, const char *group_id, const char *user_id,
+			       at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	int64_t modseq;
+	if (sq_tx_modseq(base, &modseq, err) < 0)
+		return -1;
+	sqlite3_stmt *st = stmt(s, S_MEMBER_ADD, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, group_id);
+	bind_text(st, 2, user_id);
+	sqlite3_bind_int64(st, 3, modseq);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_CONSTRAINT)
+		return at_error_set(err, AT_E_EXISTS, AT_SCOPE_ACCOUNT, AT_RETRY_FINAL, NULL,
+				    "the user is a member of the group already");
+	if (rc != SQLITE_DONE)
+		return db_fail(s, err, "add group member");
+	return 0;
+}
+
+struct id_rows {
+	at_arena *a;
+	const char **v;
+	size_t n, cap;
+};
+
+static int id_row(sqlite3_stmt *st, void *p)
+{
+	struct id_rows *r = p;
+	const char **slot = arena_push(r->a, (void **)&r->v, &r->n, &r->cap, sizeof(*slot));
+	*slot = col_text(st, 0, r->a);
+	return 0;
+}
+
+static int sq_groups_of_user(as_store *base, const char *user_id, at_arena *a,
+			     const char ***ids_r, size_t *n_r, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_GROUPS_OF_USER, err);
+	struct id_rows rows = {a, NULL, 0, 0};
+	*ids_r = NULL;
+	*n_r = 0;
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, user_id);
+	if (each_row(s, st, id_row, &rows, err, "list groups of user") < 0)
+		return -1;
+	*ids_r = rows.v;
+	*n_r = rows.n;
+	return 0;
+}
+
+/* --- grants ---------------------------------------------------------------- */
+
+struct grant_rows {
+	at_arena *a;
+	at_grant *v;
+	size_t n, cap;
+};
+
+static int grant_row(sqlite3_stmt *st, void *p)
+{
+	struct grant_rows *r = p;
+	at_grant *g = arena_push(r->a, (void **)&r->v, &r->n, &r->cap, sizeof(*g));
+	g->principal_id = col_text(st, 0, r->a);
+	g->is_group = sqlite3_column_int(st, 1) != 0;
+	int fr = sqlite3_column_int(st, 2), rd = sqlite3_column_int(st, 3),
+	    wr = sqlite3_column_int(st, 4), dl = sqlite3_column_int(st, 5);
+	/* clamp: a damaged row never grants more than the strongest right */
+	g->rights.folder = (at_folder_right)(fr < 0 ? 0 : fr > AT_FR_SUBFOLDERS ? AT_FR_SUBFOLDERS : fr);
+	g->rights.read = (at_obj_right)(rd < 0 ? 0 : rd > AT_OR_ALL ? AT_OR_ALL : rd);
+	g->rights.write = (at_obj_right)(wr < 0 ? 0 : wr > AT_OR_ALL ? AT_OR_ALL : wr);
+	g->rights.del = (at_obj_right)(dl < 0 ? 0 : dl > AT_OR_ALL ? AT_OR_ALL : dl);
+	g->rights.admin = sqlite3_column_int(st, 6) != 0;
+	return 0;
+}
+
+static int sq_grants_get(as_store *base, const char *folder_id, at_arena *a,
+			 at_grant **grants_r, size_t *n_r, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_GRANTS_GET, err);
+	struct grant_rows rows = {a, NULL, 0, 0};
+	*grants_r = NULL;
+	*n_r = 0;
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, folder_id);
+	if (each_row(s, st, grant_row, &rows, err, "read grants") < 0)
+		return -1;
+	*grants_r = rows.v;
+	*n_r = rows.n;
+	return 0;
+}
+
+static int sq_grant_set(as_store *base, const char *folder_id, const char *principal_id,
+			bool is_group, const at_rights *r, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	int64_t modseq;
+	if (sq_tx_modseq(base, &modseq, err) < 0)
+		return -1;
+	sqlite3_stmt *st = stmt(s, S_GRANT_SET, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, folder_id);
+	bind_text(st, 2, principal_id);
+	sqlite3_bind_int(st, 3, is_group);
+	sqlite3_bind_int(st, 4, (int)r->folder);
+	sqlite3_bind_int(st, 5, (int)r->read);
+	sqlite3_bind_int(st, 6, (int)r->write);
+	sqlite3_bind_int(st, 7, (int)r->del);
+	sqlite3_bind_int(st, 8, r->admin);
+	sqlite3_bind_int64(st, 9, modseq);
+	return exec_done(s, st, err, "set grant");
+}
+
+static int sq_grant_remove(as_store *base, const char *folder_id, const char *principal_id,
+			   bool *removed_r, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_GRANT_DEL, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, folder_id);
+	bind_text(st, 2, principal_id);
+	if (exec_done(s, st, err, "remove grant") < 0)
+		return -1;
+	if (removed_r != NULL)
+		*removed_r = sqlite3_changes(s->db) > 0;
+	return 0;
+}
+
+static int sq_access_tombstone_add(as_store *base, const char *user_id, const char *folder_id,
+				   at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	int64_t modseq;
+	if (sq_tx_modseq(base, &modseq, err) < 0)
+		return -1;
+	sqlite3_stmt *st = stmt(s, S_ACCESS_TOMB_ADD, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, user_id);
+	bind_text(st, 2, folder_id);
+	sqlite3_bind_int64(st, 3, modseq);
+	return exec_done(s, st, err, "add access tombstone");
+}
+
+static int sq_access_removed_since(as_store *base, const char *user_id, int64_t since,
+				   at_arena *a, as_change_cb *cb, void *ctx, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_ACCESS_REMOVED, err);
+	struct change_rows rows = {a, cb, ctx, true};
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, user_id);
+	sqlite3_bind_int64(st, 2, since);
+	return each_row(s, st, change_row, &rows, err, "list access tombstones");
 }
 
 /* --- items ----------------------------------------------------------------- */
@@ -811,6 +1195,19 @@ static const as_store_ops sqlite_ops = {
 	.folder_get = sq_folder_get,
 	.folder_list_owned = sq_folder_list_owned,
 	.folder_removed_since = sq_folder_removed_since,
+	.folder_touch = sq_folder_touch,
+	.group_add = sq_group_add,
+	.group_get_by_name = sq_group_get_by_name,
+	.group_get_by_id = sq_group_get_by_id,
+	.group_list = sq_group_list,
+	.group_member_add = sq_group_member_add,
+	.groups_of_user = sq_groups_of_user,
+	.grants_get = sq_grants_get,
+	.grant_set = sq_grant_set,
+	.grant_remove = sq_grant_remove,
+	.folders_granted_to = sq_folders_granted_to,
+	.access_tombstone_add = sq_access_tombstone_add,
+	.access_removed_since = sq_access_removed_since,
 	.item_get = sq_item_get,
 	.client_id_lookup = sq_client_id_lookup,
 	.item_put = sq_item_put,

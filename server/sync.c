@@ -9,15 +9,46 @@
 
 /* --- shared helpers -------------------------------------------------------- */
 
-static at_rights folder_rights(as_ctx *ctx, const as_folder *f)
+int as_user_rights(as_ctx *ctx, const char *user_id, const char *const *groups,
+		   size_t n_groups, const as_folder *f, at_rights *rights_r, at_error *err)
 {
-	return at_acl_effective(ctx->user->id, f->owner_id, NULL, 0, NULL, 0);
+	at_grant *grants;
+	size_t n_grants;
+	if (ctx->store->ops->grants_get(ctx->store, f->id, ctx->arena, &grants, &n_grants,
+					err) < 0)
+		return -1;
+	*rights_r = at_acl_effective(user_id, f->owner_id, grants, n_grants, groups, n_groups);
+	return 0;
 }
 
-/* Loads a folder the user may see; forbidden/notFound otherwise.  Must run
- * inside a transaction. */
-static int load_folder(as_ctx *ctx, const char *id, as_folder *f_r, at_rights *rights_r,
-		       at_error *err)
+/* The requesting user's groups, read once per call. */
+typedef struct viewer {
+	const char **groups;
+	size_t n_groups;
+} viewer;
+
+static int load_viewer(as_ctx *ctx, viewer *v, at_error *err)
+{
+	return ctx->store->ops->groups_of_user(ctx->store, ctx->user->id, ctx->arena,
+					       &v->groups, &v->n_groups, err);
+}
+
+static int folder_rights(as_ctx *ctx, const viewer *v, const as_folder *f, at_rights *r,
+			 at_error *err)
+{
+	return as_user_rights(ctx, ctx->user->id, v->groups, v->n_groups, f, r, err);
+}
+
+int as_folder_rights(as_ctx *ctx, const as_folder *f, at_rights *rights_r, at_error *err)
+{
+	viewer v;
+	if (load_viewer(ctx, &v, err) < 0)
+		return -1;
+	return folder_rights(ctx, &v, f, rights_r, err);
+}
+
+int as_load_folder(as_ctx *ctx, const char *id, as_folder *f_r, at_rights *rights_r,
+		   at_error *err)
 {
 	bool found;
 	if (ctx->store->ops->folder_get(ctx->store, id, ctx->arena, f_r, &found, err) < 0)
@@ -25,27 +56,47 @@ static int load_folder(as_ctx *ctx, const char *id, as_folder *f_r, at_rights *r
 	if (!found)
 		return at_error_set(err, AT_E_NOT_FOUND, AT_SCOPE_FOLDER, AT_RETRY_FINAL,
 				    "folderId", "no folder with id %s", id);
-	*rights_r = folder_rights(ctx, f_r);
+	if (as_folder_rights(ctx, f_r, rights_r, err) < 0)
+		return -1;
 	if (!at_acl_may_see(rights_r))
 		return at_error_set(err, AT_E_FORBIDDEN, AT_SCOPE_FOLDER, AT_RETRY_FINAL,
 				    "folderId", "you have no access to folder %s", id);
 	return 0;
 }
 
-static json_t *folder_json(as_ctx *ctx, const as_folder *f, const at_rights *r)
+/* Another user's private folder, seen through a grant. */
+static bool folder_shared(as_ctx *ctx, const as_folder *f)
 {
+	return f->type == AT_FOLDER_PRIVATE && f->owner_id != NULL &&
+	       strcmp(f->owner_id, ctx->user->id) != 0;
+}
+
+static int folder_json(as_ctx *ctx, const as_folder *f, const at_rights *r, json_t **o_r,
+		       at_error *err)
+{
+	const char *display = f->name;
+	bool shared = folder_shared(ctx, f);
+	if (shared) {
+		as_user owner;
+		bool found;
+		if (ctx->store->ops->user_get_by_id(ctx->store, f->owner_id, ctx->arena, &owner,
+						    &found, err) < 0)
+			return -1;
+		/* "Owner Name – Folder Name", with an EN DASH */
+		if (found)
+			display = at_arena_printf(ctx->arena, "%s \u2013 %s", owner.name, f->name);
+	}
 	json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:b,s:I}", "id", f->id,
-			      "name", f->name, "displayName", f->name,
+			      "name", f->name, "displayName", display,
 			      "module", at_module_name(f->module),
 			      "isDefault", f->is_default, "version", (json_int_t)f->version);
-	bool shared = f->type == AT_FOLDER_PRIVATE && f->owner_id != NULL &&
-		      strcmp(f->owner_id, ctx->user->id) != 0;
 	json_object_set_new(o, "type", json_string(shared ? "shared"
 						   : at_folder_type_name(f->type)));
 	json_object_set_new(o, "parentId", f->parent_id ? json_string(f->parent_id) : json_null());
 	json_object_set_new(o, "ownerId", f->owner_id ? json_string(f->owner_id) : json_null());
 	json_object_set_new(o, "rights", at_rights_to_json(r));
-	return o;
+	*o_r = o;
+	return 0;
 }
 
 static bool item_private(const as_item *it)
@@ -103,27 +154,63 @@ static int check_token(as_ctx *ctx, const char *s, at_token *tok_r, at_error *er
 	return 0;
 }
 
-/* --- Folder/sync ----------------------------------------------------------- */
+/* --- Folder/sync -----------------------------------------------------------
+ *
+ * The user's tree is the folders the user owns and the folders granted to
+ * the user (directly or through a group) that the user may see.  Since a
+ * token: a folder is in created when it was created after the token or the
+ * user's access to it began after it (the grant, or the membership of the
+ * group holding the grant, is newer); otherwise it is in updated when its
+ * version (bumped by every change of its name, place or permissions) is
+ * newer.  removed: the user's folders deleted after the token and the
+ * folders the user lost sight of after it (access tombstones), except those
+ * visible again now. */
 
 struct folder_sync_state {
 	as_ctx *ctx;
+	viewer v;
 	int64_t since;
 	json_t *created, *updated, *removed;
+	json_t *visible;         /* ids of granted folders listed or unchanged */
+	at_error *err;
 };
 
 static int on_folder(void *p, const as_folder *f)
 {
 	struct folder_sync_state *st = p;
-	at_rights r = folder_rights(st->ctx, f);
-	json_t *o = folder_json(st->ctx, f, &r);
+	at_rights r;
+	json_t *o;
+	if (folder_rights(st->ctx, &st->v, f, &r, st->err) < 0 ||
+	    folder_json(st->ctx, f, &r, &o, st->err) < 0)
+		return -1;
 	json_array_append_new(f->created_version > st->since ? st->created : st->updated, o);
+	return 0;
+}
+
+static int on_granted_folder(void *p, const as_folder *f)
+{
+	struct folder_sync_state *st = p;
+	at_rights r;
+	if (folder_rights(st->ctx, &st->v, f, &r, st->err) < 0)
+		return -1;
+	if (!at_acl_may_see(&r))
+		return 0;
+	json_object_set_new(st->visible, f->id, json_true());
+	bool is_new = f->created_version > st->since || f->granted_version > st->since;
+	if (!is_new && f->version <= st->since)
+		return 0;
+	json_t *o;
+	if (folder_json(st->ctx, f, &r, &o, st->err) < 0)
+		return -1;
+	json_array_append_new(is_new ? st->created : st->updated, o);
 	return 0;
 }
 
 static int on_removed_folder(void *p, const as_change *c)
 {
 	struct folder_sync_state *st = p;
-	json_array_append_new(st->removed, json_string(c->id));
+	if (json_object_get(st->visible, c->id) == NULL)
+		json_array_append_new(st->removed, json_string(c->id));
 	return 0;
 }
 
@@ -147,7 +234,8 @@ json_t *as_folder_sync(as_ctx *ctx, json_t *args, at_error *err)
 			     "sinceToken", "sinceToken must be a string or null");
 		return NULL;
 	}
-	struct folder_sync_state st = {ctx, 0, json_array(), json_array(), json_array()};
+	struct folder_sync_state st = {ctx, {NULL, 0}, 0, json_array(), json_array(),
+				       json_array(), json_object(), err};
 	int64_t current;
 	if (s->ops->begin(s, false, err) < 0)
 		goto done;
@@ -163,10 +251,18 @@ json_t *as_folder_sync(as_ctx *ctx, json_t *args, at_error *err)
 			     "sinceToken is ahead of this server; was the server's database replaced?");
 		goto done;
 	}
-	if (s->ops->folder_list_owned(s, ctx->user->id, st.since, ctx->arena, on_folder, &st,
+	if (load_viewer(ctx, &st.v, err) < 0 ||
+	    s->ops->folder_list_owned(s, ctx->user->id, st.since, ctx->arena, on_folder, &st,
 				      err) < 0 ||
-	    s->ops->folder_removed_since(s, ctx->user->id, st.since, ctx->arena,
-					 on_removed_folder, &st, err) < 0)
+	    s->ops->folders_granted_to(s, ctx->user->id, ctx->arena, on_granted_folder, &st,
+				       err) < 0)
+		goto done;
+	/* without a token every visible folder is in created: nothing to remove */
+	if (json_is_string(since) &&
+	    (s->ops->folder_removed_since(s, ctx->user->id, st.since, ctx->arena,
+					  on_removed_folder, &st, err) < 0 ||
+	     s->ops->access_removed_since(s, ctx->user->id, st.since, ctx->arena,
+					  on_removed_folder, &st, err) < 0))
 		goto done;
 	result = json_pack("{s:O,s:O,s:O,s:s}", "created", st.created, "updated", st.updated,
 			   "removed", st.removed, "newToken", token_string(ctx, current, NULL));
@@ -175,6 +271,7 @@ done:
 	json_decref(st.created);
 	json_decref(st.updated);
 	json_decref(st.removed);
+	json_decref(st.visible);
 	return result;
 }
 
@@ -528,7 +625,7 @@ json_t *as_item_sync(as_ctx *ctx, json_t *args, at_error *err)
 	if (s->ops->begin(s, req.n_changes > 0, err) < 0)
 		goto done;
 	in_tx = true;
-	if (load_folder(ctx, req.folder_id, &folder, &run.rights, err) < 0 ||
+	if (as_load_folder(ctx, req.folder_id, &folder, &run.rights, err) < 0 ||
 	    check_token(ctx, req.since_token, &since, err) < 0)
 		goto done;
 	run.type = at_model_default_type(folder.module);
@@ -643,7 +740,7 @@ json_t *as_item_list(as_ctx *ctx, json_t *args, at_error *err)
 		goto done;
 	if (s->ops->begin(s, false, err) < 0)
 		goto done;
-	if (load_folder(ctx, fid, &folder, &w.rights, err) == 0 &&
+	if (as_load_folder(ctx, fid, &folder, &w.rights, err) == 0 &&
 	    s->ops->current_modseq(s, &current, err) == 0 &&
 	    (!at_acl_may_read(&w.rights, true, false) ||
 	     s->ops->item_list(s, fid, ctx->arena, on_list, &w, err) == 0))
@@ -673,7 +770,7 @@ json_t *as_item_get(as_ctx *ctx, json_t *args, at_error *err)
 	}
 	if (s->ops->begin(s, false, err) < 0)
 		goto done;
-	if (load_folder(ctx, fid, &folder, &rights, err) < 0)
+	if (as_load_folder(ctx, fid, &folder, &rights, err) < 0)
 		goto rollback;
 	size_t i;
 	json_t *v;
