@@ -59,12 +59,12 @@ json_t *as_api_session(as_ctx *ctx)
 	json_t *names = json_array();
 	for (size_t i = 0; i < N_METHODS; i++)
 		json_array_append_new(names, json_string(methods[i].name));
-	return json_pack("{s:{s:s,s:s,s:s,s:s},s:s,s:n,s:s,"
+	return json_pack("{s:{s:s,s:s,s:s,s:s},s:s,s:s,s:s,"
 			 "s:{s:{s:o,s:[ss]}},"
 			 "s:{s:i,s:i,s:i,s:i,s:i,s:o}}",
 			 "user", "id", ctx->user->id, "login", ctx->user->login,
 			 "name", ctx->user->name, "email", ctx->user->email,
-			 "apiUrl", "/api", "pushUrl", "serverVersion", AS_SERVER_VERSION,
+			 "apiUrl", "/api", "pushUrl", "/api/push", "serverVersion", AS_SERVER_VERSION,
 			 "capabilities", AT_CAPABILITY_CORE, "methods", names,
 			 "conflictPolicies", "server", "client",
 			 "limits", "maxCallsInRequest", AT_MAX_CALLS_IN_REQUEST,

@@ -14,6 +14,7 @@
 #include "auth.h"
 #include "log.h"
 #include "protocol.h"
+#include "push.h"
 #include "store.h"
 #include "strbuf.h"
 
@@ -21,6 +22,7 @@
 
 struct as_http {
 	struct MHD_Daemon *daemon;
+	as_push *push;
 	char *data_dir;
 	pthread_key_t store_key;
 	pthread_mutex_t lock;
@@ -142,6 +144,7 @@ static enum MHD_Result handle(as_http *h, struct MHD_Connection *conn, const cha
 	}
 	bool known = (strcmp(url, "/api") == 0 && is_post) ||
 		     (strcmp(url, "/api/session") == 0 && is_get) ||
+		     (strcmp(url, "/api/push") == 0 && is_get) ||
 		     (strcmp(url, "/api/logout") == 0 && is_post);
 	if (!known) {
 		at_error_set(&err, AT_E_NOT_FOUND, AT_SCOPE_SERVER, AT_RETRY_FINAL, NULL,
@@ -156,6 +159,11 @@ static enum MHD_Result handle(as_http *h, struct MHD_Connection *conn, const cha
 	if (as_auth_header(s, a, auth, now, &user, &token_hash, &err) < 0)
 		goto fail;
 	as_ctx ctx = {.store = s, .arena = a, .user = &user, .token_hash = token_hash};
+	if (strcmp(url, "/api/push") == 0) {
+		if (as_push_respond(h->push, conn, &user, &rc, &err) < 0)
+			goto fail;
+		goto done;
+	}
 	if (strcmp(url, "/api/session") == 0) {
 		answer = as_api_session(&ctx);
 	} else if (strcmp(url, "/api/logout") == 0) {
@@ -169,6 +177,8 @@ static enum MHD_Result handle(as_http *h, struct MHD_Connection *conn, const cha
 			goto fail;
 		if ((answer = as_api_batch(&ctx, body, &err)) == NULL)
 			goto fail;
+		/* whatever the calls wrote, push tells the watchers now */
+		as_push_poke(h->push);
 	}
 ok:
 	if (at_log_enabled(AT_LOG_TRACE)) {
@@ -246,8 +256,13 @@ as_http *as_http_start(const as_http_conf *conf, at_error *err)
 	h->data_dir = strdup(conf->data_dir);
 	pthread_key_create(&h->store_key, NULL);
 	pthread_mutex_init(&h->lock, NULL);
+	if ((h->push = as_push_new(conf->data_dir, err)) == NULL) {
+		as_http_stop(&h);
+		return NULL;
+	}
 	h->daemon = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+		MHD_ALLOW_SUSPEND_RESUME,
 		conf->port, NULL, NULL, on_request, h,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(conf->threads ? conf->threads : 4),
@@ -271,8 +286,12 @@ void as_http_stop(as_http **hp)
 	if (hp == NULL || *hp == NULL)
 		return;
 	as_http *h = *hp;
+	/* streams end and parked connections resume before the daemon stops;
+	 * the hub outlives the daemon, whose responses still point to it */
+	as_push_shutdown(h->push);
 	if (h->daemon != NULL)
 		MHD_stop_daemon(h->daemon);
+	as_push_free(&h->push);
 	for (size_t i = 0; i < h->n_stores; i++)
 		as_store_close(&h->stores[i]);
 	pthread_key_delete(h->store_key);

@@ -1,7 +1,8 @@
 """`atrium sync --daemon`: polling, going offline and back, clean stop.
 
 - A change made on another device reaches the daemon's store within the
-  poll interval, without anyone running `atrium sync`.
+  poll interval, without anyone running `atrium sync`; with push it arrives
+  in well under the interval (here an hour).
 - With the server down the daemon records the profile offline (status says
   since when); changes made meanwhile wait in the outbox and reach the
   server once it is back, without duplicates.
@@ -70,6 +71,24 @@ class Daemon(TempDirTestCase):
         self.other.run("sync")
         self.assertTrue(wait_until(lambda: self.names(self.dev) == ["FromOther"], 12),
                         self.read_out())
+        self.stop_daemon()
+
+    def test_push_without_polling(self):
+        # restart the daemon with an hour between polls: only push can
+        # bring the change in time
+        self.stop_daemon()
+        self.dev.run("options", "set", "poll-interval", "1h")
+        self.proc = self.dev.popen("sync", "--daemon", log=self.out)
+        self.assertTrue(wait_until(lambda: self.syncs() >= 2, 15), self.read_out())
+        time.sleep(0.5)  # the daemon is now listening on the push stream
+        for n in range(3):
+            name = "Pushed%d" % n
+            t0 = time.monotonic()
+            self.other.run("contacts", "add", "--last-name", name)
+            self.other.run("sync")
+            self.assertTrue(wait_until(lambda: name in self.names(self.dev), 5, 0.05),
+                            self.read_out())
+            print("push latency %.0f ms" % ((time.monotonic() - t0) * 1000))
         self.stop_daemon()
 
     def test_offline_then_back(self):
