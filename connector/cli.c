@@ -184,7 +184,14 @@ int ac_cli_open_transport(ac_cli *cli, at_error *err)
 	host[sizeof(host) - 1] = '\0';
 	snprintf(device, sizeof(device), "atrium on %.40s (profile %.64s)",
 		 host[0] ? host : "unknown host", cli->profile->name);
+	ac_options opts;
+	if (ac_options_load(cli->profile, &opts, err) < 0)
+		return -1;
+	long timeout = opts.timeout;
+	ac_options_free(&opts);
 	ac_http_config cfg = {
+		.timeout = timeout,
+		.connect_timeout = timeout < AC_HTTP_CONNECT_TIMEOUT ? timeout : 0,
 		.server = cli->profile->server,
 		.login = cli->profile->user,
 		.password = cli->profile->password,

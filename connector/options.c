@@ -17,6 +17,7 @@ const char *const ac_option_help[] = {
 	"window         server changes per folder and round, 1-512 (default 50)",
 	"conflict       server or client: who wins a change of the same field",
 	"folders        all, or folder ids or names separated by commas",
+	"timeout        how long one request may take: 5s to 10m (default 2m)",
 	NULL,
 };
 
@@ -95,6 +96,11 @@ static int apply(ac_options *o, const ac_profile *p, const char *key, const char
 	} else if (strcmp(key, "conflict") == 0) {
 		if (at_policy_parse(value, &o->conflict) < 0)
 			return bad(err, key, "\"%s\" is not server or client", value);
+	} else if (strcmp(key, "timeout") == 0) {
+		long secs = ac_parse_duration(value);
+		if (secs < 5 || secs > 600)
+			return bad(err, key, "\"%s\" is not a duration from 5s to 10m", value);
+		o->timeout = secs;
 	} else if (strcmp(key, "folders") == 0) {
 		free_folders(o);
 		if (strcmp(value, "all") == 0)
@@ -135,6 +141,7 @@ static void defaults(ac_options *o, const ac_profile *p)
 	o->poll_interval = 300;
 	o->window = AT_DEFAULT_WINDOW;
 	o->conflict = AT_POLICY_SERVER;
+	o->timeout = 120;
 }
 
 static int read_stored(const ac_profile *p, json_t **obj_r, at_error *err)
@@ -222,15 +229,21 @@ done:
 	return rc;
 }
 
+static void format_duration(long secs, char *buf, size_t size)
+{
+	if (secs % 3600 == 0)
+		snprintf(buf, size, "%ldh", secs / 3600);
+	else if (secs % 60 == 0)
+		snprintf(buf, size, "%ldm", secs / 60);
+	else
+		snprintf(buf, size, "%lds", secs);
+}
+
 json_t *ac_options_to_json(const ac_options *o)
 {
-	char poll[32];
-	if (o->poll_interval % 3600 == 0)
-		snprintf(poll, sizeof(poll), "%ldh", o->poll_interval / 3600);
-	else if (o->poll_interval % 60 == 0)
-		snprintf(poll, sizeof(poll), "%ldm", o->poll_interval / 60);
-	else
-		snprintf(poll, sizeof(poll), "%lds", o->poll_interval);
+	char poll[32], timeout[32];
+	format_duration(o->poll_interval, poll, sizeof(poll));
+	format_duration(o->timeout, timeout, sizeof(timeout));
 	json_t *folders;
 	if (o->n_folders == 0) {
 		folders = json_string("all");
@@ -249,10 +262,11 @@ json_t *ac_options_to_json(const ac_options *o)
 		folders = json_string(joined);
 		free(joined);
 	}
-	return json_pack("{s:s,s:s,s:s,s:o,s:s,s:o}",
+	return json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:o}",
 			 "log-level", at_log_level_name(o->log_level),
 			 "log-file", o->log_file,
 			 "poll-interval", poll,
+			 "timeout", timeout,
 			 "window", json_sprintf("%u", o->window),
 			 "conflict", at_policy_name(o->conflict),
 			 "folders", folders);

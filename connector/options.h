@@ -12,6 +12,8 @@
  *   conflict       server|client: who wins the same field (default server)
  *   folders        "all", or a comma-separated list of folder ids or names
  *                  to sync (others are left alone, not removed)
+ *   timeout        how long one request may take before the server counts as
+ *                  unreachable: 5s to 10m (default 2m)
  *
  * Ownership: ac_options is a plain struct; ac_options_free() frees the
  * strings it holds. */
@@ -38,6 +40,7 @@ typedef struct ac_options {
 	at_policy conflict;
 	char **folders;           /* NULL = all; else n_folders ids or names */
 	size_t n_folders;
+	long timeout;             /* seconds */
 } ac_options;
 
 /* Reads the profile's options (defaults for missing keys). */
