@@ -121,6 +121,9 @@ class TwoDevices(TempDirTestCase):
         self.d2.run("sync", "--policy", "server")
         self.d1.run("sync")
         self.assertEqual(self.server_items()[sid]["company"], "First Inc")
+        issues = self.d2.json("conflicts", "list")
+        self.assertEqual([(i["reason"], i["fields"]) for i in issues],
+                         [("conflict", {"company": "Second Ltd"})])
         self.assertEqual(self.device_items(self.d2)[sid]["company"], "First Inc")
         self.assertEqual(self.device_items(self.d1), self.device_items(self.d2))
 
@@ -132,6 +135,10 @@ class TwoDevices(TempDirTestCase):
         self.d2.run("sync", "--policy", "client")
         self.d1.run("sync")
         self.assertEqual(self.server_items()[sid]["company"], "Second Ltd")
+        # the server's value lost: it is kept on the device that overrode it
+        issues = self.d2.json("conflicts", "list")
+        self.assertEqual([(i["reason"], i["fields"]) for i in issues],
+                         [("conflict", {"company": "First Inc"})])
         self.assertEqual(self.device_items(self.d1)[sid]["company"], "Second Ltd")
         self.assertEqual(self.device_items(self.d1), self.device_items(self.d2))
 
