@@ -15,10 +15,10 @@ PACKAGES=(
     # build
     build-essential cmake pkg-config clang libclang-rt-14-dev
     # libs
-    libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev
-    libcurl4-gnutls-dev
+    libmicrohttpd-dev libgnutls28-dev libjansson-dev libsqlite3-dev libsodium-dev
+    libcurl4-gnutls-dev libical-dev
     # tests
-    libcmocka-dev python3 python3-jsonschema
+    libcmocka-dev python3 python3-jsonschema openssl
 )
 
 # Real peers started by tests and benchmarks on loopback (dovecot,
