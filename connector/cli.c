@@ -28,9 +28,12 @@
 	"  profile use NAME\n" \
 	"  sync [--window N] [--policy server|client]\n" \
 	"  status [--json]\n" \
-	"  contacts list [--folder ID|NAME] [--json]\n" \
+	"  folders [--json]                     the folder tree (as of the last sync)\n" \
+	"  folder create|rename|move|delete|permissions|grant|revoke ...\n" \
+	"                                       online changes (folder --help)\n" \
+	"  contacts list [--folder PATH] [--json]\n" \
 	"  contacts show ID [--json]\n" \
-	"  contacts add [--folder ID|NAME] --FIELD VALUE...   (contacts add --help)\n" \
+	"  contacts add [--folder PATH] --FIELD VALUE...   (contacts add --help)\n" \
 	"  contacts edit ID --FIELD VALUE...    (--FIELD '' removes the field)\n" \
 	"  contacts delete ID\n" \
 	"  password [--old-stdin]\n" \
@@ -48,17 +51,22 @@
 	"\n" \
 	"Contacts are changed offline in the local store; \"atrium sync\" sends\n" \
 	"the changes and brings the server's.  ID is a contact's local id (or its\n" \
-	"server id).\n"
+	"server id).  PATH names a folder: Contacts/Clients, \"Alice Martin –\n" \
+	"Contacts\", Public/Projects, or its id (atrium folder --help).\n"
 
 #define PROFILE_USAGE \
 	"usage: atrium profile add NAME --server URL --user LOGIN --password-stdin\n" \
+	"                          [--pin sha256//BASE64] [--ca FILE]\n" \
 	"       atrium profile list [--json]\n" \
 	"       atrium profile remove NAME\n" \
 	"       atrium profile use NAME\n" \
 	"\n" \
 	"A profile is one account on one server, with its own local store.  The\n" \
 	"first profile added becomes the current one.  --password-stdin reads the\n" \
-	"password from the first line of standard input.\n"
+	"password from the first line of standard input.  An https server is\n" \
+	"verified against the system's CAs, or --ca FILE; a self-signed server is\n" \
+	"trusted by pinning its public key with --pin (atriumd prints the pin of\n" \
+	"its key when it starts with TLS).\n"
 
 int ac_cli_fail(const at_error *err)
 {
@@ -197,6 +205,8 @@ int ac_cli_open_transport(ac_cli *cli, at_error *err)
 		.password = cli->profile->password,
 		.token = cli->profile->token,
 		.device = device,
+		.pin = cli->profile->pin,
+		.ca_file = cli->profile->ca_file,
 		.on_token = keep_token,
 		.on_token_arg = cli->profile,
 	};
@@ -225,7 +235,7 @@ void ac_cli_close(ac_cli *cli)
 
 static int profile_add(ac_cli *cli, int argc, char **argv)
 {
-	const char *name = NULL, *server = NULL, *user = NULL, *v;
+	const char *name = NULL, *server = NULL, *user = NULL, *pin = NULL, *ca = NULL, *v;
 	bool from_stdin = false, made_current = false;
 	char password[1026];
 	at_error err;
@@ -244,6 +254,14 @@ static int profile_add(ac_cli *cli, int argc, char **argv)
 			if (r < 0)
 				return AC_EXIT_USAGE;
 			user = v;
+		} else if ((r = ac_cli_option(argc, argv, &i, "--pin", &v)) != 0) {
+			if (r < 0)
+				return AC_EXIT_USAGE;
+			pin = v;
+		} else if ((r = ac_cli_option(argc, argv, &i, "--ca", &v)) != 0) {
+			if (r < 0)
+				return AC_EXIT_USAGE;
+			ca = v;
 		} else if (strcmp(argv[i], "--password-stdin") == 0) {
 			from_stdin = true;
 		} else if (argv[i][0] == '-') {
@@ -256,6 +274,9 @@ static int profile_add(ac_cli *cli, int argc, char **argv)
 	}
 	if (name == NULL || server == NULL || user == NULL)
 		return ac_cli_usage("profile add needs NAME, --server URL and --user LOGIN");
+	if (pin != NULL && !ac_pin_valid(pin))
+		return ac_cli_usage("--pin takes sha256//BASE64, the SHA-256 of the server's "
+				    "public key");
 	if (!from_stdin)
 		return ac_cli_usage("profile add needs --password-stdin (the password is "
 				    "read from standard input, never from the command line)");
@@ -271,6 +292,12 @@ static int profile_add(ac_cli *cli, int argc, char **argv)
 	at_error_clear(&err);
 	r = ac_profile_add(cli->home, name, server, user, password, &made_current, &err);
 	sodium_memzero(password, sizeof(password));
+	if (r == 0 && (pin != NULL || ca != NULL) &&
+	    ac_profile_set_tls(cli->home, name, pin, ca, &err) < 0) {
+		at_error ignored;
+		ac_profile_remove(cli->home, name, &ignored);
+		r = -1;
+	}
 	if (r < 0)
 		return ac_cli_fail(&err);
 	printf("profile %s added%s\n", name, made_current ? " (current)" : "");
@@ -437,6 +464,10 @@ int ac_cli_main(int argc, char **argv)
 		ret = ac_cmd_options(&cli, cargc, cargv);
 	} else if (strcmp(cmd, "conflicts") == 0) {
 		ret = ac_cmd_conflicts(&cli, cargc, cargv);
+	} else if (strcmp(cmd, "folders") == 0) {
+		ret = ac_cmd_folders(&cli, cargc, cargv);
+	} else if (strcmp(cmd, "folder") == 0) {
+		ret = ac_cmd_folder(&cli, cargc, cargv);
 	} else if (strcmp(cmd, "debug") == 0) {
 		ret = ac_cmd_debug(&cli, cargc, cargv);
 	} else {

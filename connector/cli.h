@@ -4,7 +4,7 @@
  *
  * Commands: profile (cli.c), contacts (cli_contacts.c), sync, status,
  * password (cli_sync.c), options and debug (cli_options.c), conflicts
- * (cli_conflicts.c).  Logging: with --log-level (or $ATRIUM_LOG_LEVEL) log
+ * (cli_conflicts.c), folders and folder (cli_folders.c).  Logging: with --log-level (or $ATRIUM_LOG_LEVEL) log
  * lines go to stderr at that level; otherwise, once a profile is open, to
  * the profile's log file at the level of its options.  Exit status: 0 success, 1 error (message on
  * stderr), 2 usage error.  Everything a command needs (home, profile, store,
@@ -60,6 +60,9 @@ int ac_cli_option(int argc, char **argv, int *i, const char *name, const char **
 /* Reads one line (without its line break) of at most size-1 bytes; -1 at
  * end of input or when the line is longer. */
 int ac_cli_read_line(FILE *in, char *buf, size_t size);
+/* The folder a --folder argument names: an id or a PATH of tree.h, in the
+ * tree of the local store (which must be open). */
+int ac_cli_find_folder(ac_cli *cli, const char *ref, char id_r[AC_ID_SIZE], at_error *err);
 
 /* Commands: argv[0] is the command's name. */
 int ac_cmd_profile(ac_cli *cli, int argc, char **argv);
@@ -70,5 +73,8 @@ int ac_cmd_password(ac_cli *cli, int argc, char **argv);
 int ac_cmd_options(ac_cli *cli, int argc, char **argv);
 int ac_cmd_debug(ac_cli *cli, int argc, char **argv);
 int ac_cmd_conflicts(ac_cli *cli, int argc, char **argv);
+/* import vcf / export vcf (cli_vcf.c) */
+int ac_cmd_folders(ac_cli *cli, int argc, char **argv);
+int ac_cmd_folder(ac_cli *cli, int argc, char **argv);
 
 #endif

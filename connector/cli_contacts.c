@@ -17,15 +17,16 @@
 #include "model.h"
 
 #define CONTACTS_USAGE \
-	"usage: atrium contacts list [--folder ID|NAME] [--json]\n" \
+	"usage: atrium contacts list [--folder PATH] [--json]\n" \
 	"       atrium contacts show ID [--json]\n" \
-	"       atrium contacts add [--folder ID|NAME] --FIELD VALUE...\n" \
+	"       atrium contacts add [--folder PATH] --FIELD VALUE...\n" \
 	"       atrium contacts edit ID --FIELD VALUE...   (--FIELD '' removes it)\n" \
 	"       atrium contacts delete ID\n" \
 	"\n" \
 	"ID is the contact's local id (or its server id).  The default folder is\n" \
-	"the user's own Contacts folder.  \"atrium contacts add --help\" lists the\n" \
-	"fields.\n"
+	"the user's own Contacts folder; PATH names another one (Contacts/Clients,\n" \
+	"\"Alice Martin – Contacts\", Public/Projects, or a folder id: see atrium\n" \
+	"folder --help).  \"atrium contacts add --help\" lists the fields.\n"
 
 static const at_item_type *contact_type(void)
 {
@@ -41,7 +42,7 @@ static void print_fields_help(FILE *out, bool edit)
 		fputs("usage: atrium contacts edit ID --FIELD VALUE...\n"
 		      "(--FIELD '' removes the field)\n", out);
 	else
-		fputs("usage: atrium contacts add [--folder ID|NAME] --FIELD VALUE...\n"
+		fputs("usage: atrium contacts add [--folder PATH] --FIELD VALUE...\n"
 		      "(prints the new contact's local id)\n", out);
 	fputs("\nfields:\n", out);
 	for (size_t i = 0; i < t->n_fields; i++) {
@@ -245,7 +246,7 @@ static int contacts_add(ac_cli *cli, int argc, char **argv)
 		goto done;
 	}
 	if (folder != NULL) {
-		if (ac_store_find_folder(cli->store, folder, folder_id, &err) < 0) {
+		if (ac_cli_find_folder(cli, folder, folder_id, &err) < 0) {
 			ret = ac_cli_fail(&err);
 			goto done;
 		}
@@ -370,7 +371,7 @@ static int contacts_list(ac_cli *cli, int argc, char **argv)
 	if (ac_cli_open_store(cli, &err) < 0)
 		return ac_cli_fail(&err);
 	if (folder != NULL) {
-		if (ac_store_find_folder(cli->store, folder, folder_id, &err) < 0)
+		if (ac_cli_find_folder(cli, folder, folder_id, &err) < 0)
 			return ac_cli_fail(&err);
 	} else {
 		if (ac_store_default_folder(cli->store, AT_MODULE_CONTACTS, folder_id, &err) < 0)

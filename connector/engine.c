@@ -393,6 +393,18 @@ done:
 	return ret;
 }
 
+int ac_engine_sync_folders(ac_store *store, const ac_transport *transport, at_error *err)
+{
+	ac_sync_stats stats;
+	engine e;
+	memset(&stats, 0, sizeof(stats));
+	memset(&e, 0, sizeof(e));
+	e.store = store;
+	e.t = transport;
+	e.stats = &stats;
+	return folder_sync(&e, err);
+}
+
 static bool selected(const engine *e, const ac_folder *f)
 {
 	if (e->opt.folders == NULL)

@@ -70,6 +70,11 @@ typedef struct ac_sync_stats {
 int ac_engine_sync(ac_store *store, const ac_transport *transport,
 		   const ac_engine_options *opts, ac_sync_stats *stats_r, at_error *err);
 
+/* Brings the local folder tree up to date (Folder/sync) without syncing
+ * items: for the commands that change folders online.  A folder the
+ * server removed goes, its unsent local changes into the Sync Issues. */
+int ac_engine_sync_folders(ac_store *store, const ac_transport *transport, at_error *err);
+
 /* Sends one method call on its own and returns its arguments (new
  * reference); a method-level error becomes err.  For commands outside the
  * sync (Account/changePassword). */

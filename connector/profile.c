@@ -414,6 +414,10 @@ int ac_profile_open(const char *home, const char *name, ac_profile **profile_r,
 	p->server = xstrdup(server);
 	p->user = xstrdup(user);
 	p->created = xstrdup(ac_jstr(obj, "created"));
+	if (ac_jstr(obj, "pin") != NULL)
+		p->pin = xstrdup(ac_jstr(obj, "pin"));
+	if (ac_jstr(obj, "caFile") != NULL)
+		p->ca_file = xstrdup(ac_jstr(obj, "caFile"));
 	if ((sec = read_json(sp, SECRET_MAX, err)) == NULL)
 		goto done;
 	struct stat st;
@@ -446,6 +450,63 @@ static void free_secret(char **s)
 	}
 }
 
+bool ac_pin_valid(const char *pin)
+{
+	/* one or more "sha256//" + base64 of 32 bytes, joined by ';' */
+	const char *p = pin;
+	if (pin == NULL || strlen(pin) > 1024)
+		return false;
+	for (;;) {
+		unsigned char raw[64];
+		size_t len;
+		const char *end = strchr(p, ';');
+		size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
+		if (n <= 8 || strncmp(p, "sha256//", 8) != 0 ||
+		    sodium_base642bin(raw, sizeof(raw), p + 8, n - 8, NULL, &len, NULL,
+				      sodium_base64_VARIANT_ORIGINAL) != 0 || len != 32)
+			return false;
+		if (end == NULL)
+			return true;
+		p = end + 1;
+	}
+}
+
+int ac_profile_set_tls(const char *home, const char *name, const char *pin,
+		       const char *ca_file, at_error *err)
+{
+	int ret = -1;
+	char *dir = profile_dir(home, name), *pj = join(dir, "profile.json");
+	char *ca_abs = NULL;
+	json_t *obj = NULL;
+	if (pin != NULL && !ac_pin_valid(pin)) {
+		at_error_set(err, AT_E_INVALID_ARGUMENTS, AT_SCOPE_ACCOUNT, AT_RETRY_FINAL, "pin",
+			     "--pin takes sha256//BASE64 (the SHA-256 of the server's public "
+			     "key, base64), several joined by ';'");
+		goto done;
+	}
+	if (ca_file != NULL) {
+		if ((ca_abs = realpath(ca_file, NULL)) == NULL || access(ca_abs, R_OK) != 0) {
+			at_error_set(err, AT_E_INVALID_ARGUMENTS, AT_SCOPE_ACCOUNT, AT_RETRY_FINAL,
+				     "ca", "cannot read the CA file %s: %s", ca_file,
+				     strerror(errno));
+			goto done;
+		}
+	}
+	if ((obj = read_json(pj, PROFILE_JSON_MAX, err)) == NULL)
+		goto done;
+	if (pin != NULL)
+		json_object_set_new(obj, "pin", json_string(pin));
+	if (ca_abs != NULL)
+		json_object_set_new(obj, "caFile", json_string(ca_abs));
+	ret = write_json_file(pj, obj, err);
+done:
+	json_decref(obj);
+	free(ca_abs);
+	free(pj);
+	free(dir);
+	return ret;
+}
+
 void ac_profile_free(ac_profile **profile)
 {
 	ac_profile *p = profile != NULL ? *profile : NULL;
@@ -456,6 +517,8 @@ void ac_profile_free(ac_profile **profile)
 	free(p->server);
 	free(p->user);
 	free(p->created);
+	free(p->pin);
+	free(p->ca_file);
 	free_secret(&p->password);
 	free_secret(&p->token);
 	free(p);

@@ -3,7 +3,8 @@
  * Layout (every directory 0700, every file 0600):
  *
  *   HOME/current                      name of the current profile
- *   HOME/profiles/NAME/profile.json   {"name","server","user","created"}
+ *   HOME/profiles/NAME/profile.json   {"name","server","user","created",
+ *                                      "pin"?, "caFile"?}
  *   HOME/profiles/NAME/secret         {"password", "token"?}: the password
  *                                     and, once logged in, the bearer token
  *   HOME/profiles/NAME/store.db       the local offline store (store.h)
@@ -39,6 +40,8 @@ typedef struct ac_profile {
 	char *created;   /* ISO time */
 	char *password;  /* from the secret file */
 	char *token;     /* bearer token, NULL until logged in */
+	char *pin;       /* "sha256//BASE64" public key pin(s), or NULL */
+	char *ca_file;   /* CA bundle to verify the server with, or NULL */
 } ac_profile;
 
 /* Picks HOME from opt_home (may be NULL) and the environment. */
@@ -57,6 +60,13 @@ bool ac_server_url_valid(const char *url);
 int ac_profile_add(const char *home, const char *name, const char *server,
 		   const char *user, const char *password, bool *made_current_r,
 		   at_error *err);
+/* How the profile trusts an https server: pin (curl's "sha256//BASE64" form,
+ * several joined by ';') trusts exactly that public key, as for a
+ * self-signed server; ca_file verifies the certificate against that bundle.
+ * Either may be NULL.  Checks the forms; stores them in profile.json. */
+int ac_profile_set_tls(const char *home, const char *name, const char *pin,
+		       const char *ca_file, at_error *err);
+bool ac_pin_valid(const char *pin);
 /* Removes the profile's directory; clears "current" when it was current. */
 int ac_profile_remove(const char *home, const char *name, at_error *err);
 int ac_profile_use(const char *home, const char *name, at_error *err);

@@ -13,6 +13,12 @@
  * the on_token callback so the caller can keep it (the profile's secret
  * file).
  *
+ * TLS: https servers are verified against the system's CAs (or ca_file);
+ * with a pin the certificate chain is not checked but the server's public
+ * key must match the pin exactly, which is how a self-signed server is
+ * trusted.  A TLS failure is serverUnavailable like any network failure,
+ * with curl's reason in the message.
+ *
  * Errors: an HTTP error body {"error": {...}} becomes the typed error it
  * carries; network failures (refused, timeout, DNS, TLS) become
  * serverUnavailable (scope server, retry temporary); a refused login becomes
@@ -63,6 +69,8 @@ typedef struct ac_http_config {
 	const char *password;
 	const char *token;     /* NULL: log in before the first request */
 	const char *device;    /* sent with the login; may be NULL */
+	const char *pin;       /* trust exactly this public key (sha256//...); may be NULL */
+	const char *ca_file;   /* verify against this CA bundle; may be NULL */
 	ac_token_fn on_token;  /* may be NULL */
 	void *on_token_arg;
 	long connect_timeout;  /* seconds; 0 = AC_HTTP_CONNECT_TIMEOUT */

@@ -114,6 +114,7 @@ bool at_acl_may_see(const at_rights *r) { return r->folder >= AT_FR_SEE || r->ad
 bool at_acl_may_create(const at_rights *r) { return r->folder >= AT_FR_CREATE; }
 bool at_acl_may_create_subfolder(const at_rights *r) { return r->folder >= AT_FR_SUBFOLDERS; }
 bool at_acl_may_admin(const at_rights *r) { return r->admin; }
+bool at_acl_may_manage_folder(const at_rights *r) { return r->admin; }
 
 static bool allowed(at_obj_right right, bool own, bool private_item)
 {

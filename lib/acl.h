@@ -77,5 +77,8 @@ bool at_acl_may_read(const at_rights *r, bool own, bool private_item);
 bool at_acl_may_write(const at_rights *r, bool own, bool private_item);
 bool at_acl_may_delete(const at_rights *r, bool own, bool private_item);
 bool at_acl_may_admin(const at_rights *r);
+/* Renaming, moving and deleting a folder, like changing its permissions,
+ * are for its admins (a private folder's owner is always one). */
+bool at_acl_may_manage_folder(const at_rights *r);
 
 #endif

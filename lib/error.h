@@ -63,6 +63,7 @@ typedef struct at_error {
 #define AT_E_UNAVAILABLE "serverUnavailable"
 #define AT_E_EXISTS "alreadyExists"
 #define AT_E_LAST_ADMIN "lastAdmin"
+#define AT_E_DEFAULT_FOLDER "defaultFolder"
 
 void at_error_clear(at_error *err);
 bool at_error_is_set(const at_error *err);

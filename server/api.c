@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "auth.h"
+#include "folders.h"
 #include "log.h"
 #include "model.h"
 #include "perms.h"
@@ -19,6 +20,7 @@ static const struct method {
 	method_fn *fn;
 } methods[] = {
 	{"Folder/sync", as_folder_sync},
+	{"Folder/set", as_folder_set},
 	{"Item/sync", as_item_sync},
 	{"Item/list", as_item_list},
 	{"Item/get", as_item_get},

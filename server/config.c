@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "folders.h"
+
 void as_config_defaults(as_config *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -16,6 +18,7 @@ void as_config_defaults(as_config *c)
 	c->threads = 4;
 	c->log_level = AT_LOG_INFO;
 	c->tombstone_seconds = 90LL * 24 * 3600;
+	snprintf(c->public_folder_creators, sizeof(c->public_folder_creators), "everyone");
 }
 
 int as_config_parse_listen(as_config *c, const char *value, at_error *err)
@@ -81,6 +84,13 @@ int as_config_load(as_config *c, const char *path, at_error *err)
 		} else if (strcmp(key, "listen") == 0) {
 			if (as_config_parse_listen(c, value, err) < 0)
 				goto bad_value;
+		} else if (strcmp(key, "tls_cert") == 0 || strcmp(key, "tls_key") == 0) {
+			if (*value == '\0')
+				goto bad_value;
+			if (key[4] == 'c')
+				snprintf(c->tls_cert, sizeof(c->tls_cert), "%s", value);
+			else
+				snprintf(c->tls_key, sizeof(c->tls_key), "%s", value);
 		} else if (strcmp(key, "threads") == 0) {
 			long n = strtol(value, &end, 10);
 			if (*end != '\0' || n < 1 || n > 64)
@@ -94,6 +104,12 @@ int as_config_load(as_config *c, const char *path, at_error *err)
 			if (*end != '\0' || n < 1 || n > 3650)
 				goto bad_value;
 			c->tombstone_seconds = (int64_t)n * 24 * 3600;
+		} else if (strcmp(key, "public_folder_creators") == 0) {
+			if (!as_folders_creators_valid(value) ||
+			    strlen(value) >= sizeof(c->public_folder_creators))
+				goto bad_value;
+			snprintf(c->public_folder_creators, sizeof(c->public_folder_creators),
+				 "%s", value);
 		} else {
 			at_error_set(err, AT_E_INVALID_ARGUMENTS, AT_SCOPE_SERVER, AT_RETRY_FINAL,
 				     "config", "%s:%d: unknown setting \"%s\"", path, lineno, key);

@@ -1,6 +1,7 @@
 /* config.h — atriumd's configuration file.
  *
- * A small "key = value" format (one setting a line, '#' comments) so that an
+ * Keys: data, listen, threads, log_level, tombstone_days, tls_cert,
+ * tls_key.  A small "key = value" format (one setting a line, '#' comments) so that an
  * administrator can keep settings out of the command line.  Command-line
  * options override the file.  Unknown keys and malformed values are refused
  * with the file name and line number. */
@@ -22,6 +23,11 @@ typedef struct as_config {
 	unsigned threads;
 	at_log_level log_level;
 	int64_t tombstone_seconds;   /* how long deletions are remembered */
+	char tls_cert[1024];         /* PEM files; both empty = plain HTTP */
+	char tls_key[1024];
+	/* who may create top-level public folders (folders.h): "everyone",
+	 * "nobody", or logins and @groups */
+	char public_folder_creators[1024];
 } as_config;
 
 void as_config_defaults(as_config *c);

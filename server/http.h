@@ -20,6 +20,8 @@ typedef struct as_http_conf {
 	const char *host;       /* numeric address to bind */
 	uint16_t port;
 	unsigned threads;       /* worker threads (0 = 4) */
+	const char *cert_pem;   /* TLS certificate and key (PEM); NULL = plain HTTP */
+	const char *key_pem;
 } as_http_conf;
 
 as_http *as_http_start(const as_http_conf *conf, at_error *err);

@@ -12,17 +12,22 @@
 #include "arena.h"
 #include "auth.h"
 #include "config.h"
+#include "folders.h"
 #include "groups.h"
 #include "http.h"
 #include "log.h"
 #include "store.h"
+#include "tls.h"
 
 static const char usage[] =
 	"usage: atriumd COMMAND [options]\n"
 	"\n"
 	"commands:\n"
 	"  serve --data DIR --listen HOST:PORT [--config FILE] [--log-level LEVEL]\n"
-	"        run the server in the foreground until SIGTERM or SIGINT\n"
+	"        [--tls-cert FILE --tls-key FILE]\n"
+	"        run the server in the foreground until SIGTERM or SIGINT; with a\n"
+	"        certificate and key (PEM) it serves https and prints the public key\n"
+	"        pin that `atrium profile add --pin` takes for a self-signed server\n"
 	"  user add LOGIN --name NAME --email ADDR --data DIR --password-stdin\n"
 	"  user list --data DIR\n"
 	"  user passwd LOGIN --data DIR --password-stdin\n"
@@ -37,6 +42,7 @@ static const char usage[] =
 
 struct opts {
 	const char *data, *listen, *config, *name, *email, *log_level, *older_than;
+	const char *tls_cert, *tls_key;
 	bool password_stdin;
 	const char *positional[6];
 	int n_positional;
@@ -55,6 +61,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		else if (strcmp(a, "--email") == 0) slot = &o->email;
 		else if (strcmp(a, "--log-level") == 0) slot = &o->log_level;
 		else if (strcmp(a, "--older-than") == 0) slot = &o->older_than;
+		else if (strcmp(a, "--tls-cert") == 0) slot = &o->tls_cert;
+		else if (strcmp(a, "--tls-key") == 0) slot = &o->tls_key;
 		else if (strcmp(a, "--password-stdin") == 0) {
 			o->password_stdin = true;
 			continue;
@@ -340,6 +348,8 @@ static int cmd_serve(const struct opts *o)
 		return 2;
 	}
 	at_log_set_level(conf.log_level);
+	if (as_folders_set_public_creators(conf.public_folder_creators, &err) < 0)
+		goto fail;
 
 	/* open once in the main thread: creates and migrates the database before
 	 * the first request, and serves the periodic housekeeping */
@@ -354,14 +364,34 @@ static int cmd_serve(const struct opts *o)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	as_http_conf hc = {conf.data_dir, conf.listen_host, conf.listen_port, conf.threads};
-	as_http *http = as_http_start(&hc, &err);
-	if (http == NULL) {
+	as_tls tls = {0};
+	if (o->tls_cert != NULL)
+		snprintf(conf.tls_cert, sizeof(conf.tls_cert), "%s", o->tls_cert);
+	if (o->tls_key != NULL)
+		snprintf(conf.tls_key, sizeof(conf.tls_key), "%s", o->tls_key);
+	bool https = conf.tls_cert[0] != '\0' || conf.tls_key[0] != '\0';
+	if (https && (conf.tls_cert[0] == '\0' || conf.tls_key[0] == '\0')) {
+		at_error_set(&err, AT_E_INVALID_ARGUMENTS, AT_SCOPE_SERVER, AT_RETRY_FINAL, "tls",
+			     "TLS needs both a certificate (--tls-cert) and a key (--tls-key)");
 		as_store_close(&s);
 		goto fail;
 	}
-	at_info("server", "atriumd listening on http://%s:%u, data in %s", conf.listen_host,
-		conf.listen_port, conf.data_dir);
+	if (https && as_tls_load(conf.tls_cert, conf.tls_key, &tls, &err) < 0) {
+		as_store_close(&s);
+		goto fail;
+	}
+	as_http_conf hc = {conf.data_dir, conf.listen_host, conf.listen_port, conf.threads,
+			   tls.cert_pem, tls.key_pem};
+	as_http *http = as_http_start(&hc, &err);
+	if (http == NULL) {
+		as_tls_clear(&tls);
+		as_store_close(&s);
+		goto fail;
+	}
+	at_info("server", "atriumd listening on %s://%s:%u, data in %s", https ? "https" : "http",
+		conf.listen_host, conf.listen_port, conf.data_dir);
+	if (https)
+		at_info("server", "TLS public key pin: %s", tls.pin);
 	time_t next_purge = 0;
 	for (;;) {
 		struct timespec ts = {60, 0};
@@ -380,6 +410,7 @@ static int cmd_serve(const struct opts *o)
 		}
 	}
 	as_http_stop(&http);
+	as_tls_clear(&tls);
 	as_store_close(&s);
 	at_info("server", "stopped");
 	return 0;

@@ -9,7 +9,9 @@
  *   transaction carries the same value.  Change order is (modseq, id).
  * - Deleting an item leaves a tombstone (id, folder, modseq, time) so that
  *   clients learn of the deletion; tombstones older than the horizon are
- *   purged and tokens older than the horizon cannot be answered.
+ *   purged and tokens older than the horizon cannot be answered.  Deleting
+ *   a folder drops its items without item tombstones (the folder goes) and
+ *   leaves a folder tombstone for its owner.
  * - Items keep a per-field modseq (field_versions) for field-level merge.
  * - A committed write survives kill -9 (SQLite: WAL, synchronous=FULL).
  * - Folder permissions are grants (folder, principal, rights) to a user or a
@@ -145,6 +147,25 @@ typedef struct as_store_ops {
 	 * changed), so that every user who sees it gets it in Folder/sync's
 	 * updated. */
 	int (*folder_touch)(as_store *s, const char *folder_id, at_error *err);
+	/* The children of parent_id by name; parent_id NULL: the top-level
+	 * folders of owner_id's private tree, or with owner_id NULL the
+	 * top-level public folders. */
+	int (*folder_children)(as_store *s, const char *parent_id, const char *owner_id,
+			       at_arena *a, as_folder_cb *cb, void *ctx, at_error *err);
+	/* Writes f's name and parent_id and bumps its version to tx_modseq
+	 * (f->version is set). */
+	int (*folder_update)(as_store *s, as_folder *f, at_error *err);
+	/* Deletes one folder (not its subfolders) with its items, their
+	 * tombstones and its grants, and leaves a folder tombstone for its owner
+	 * at tx_modseq.  Other users who saw it need access tombstones (the
+	 * caller writes them). */
+	int (*folder_delete)(as_store *s, const char *folder_id, at_error *err);
+	/* Idempotent folder creates: the folder user_id created with client_id
+	 * (*folder_id_r NULL when none; the folder may be gone since). */
+	int (*folder_client_id_add)(as_store *s, const char *user_id, const char *client_id,
+				    const char *folder_id, at_error *err);
+	int (*folder_client_id_lookup)(as_store *s, const char *user_id, const char *client_id,
+				       at_arena *a, const char **folder_id_r, at_error *err);
 
 	/* Groups.  group_add: alreadyExists (field "name") when the name is
 	 * taken.  group_get_* answer 0 and set *found_r; they and group_list

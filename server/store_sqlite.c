@@ -14,7 +14,7 @@
 
 #include "log.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 enum stmt_id {
 	S_BEGIN_READ, S_BEGIN_WRITE, S_COMMIT, S_ROLLBACK,
@@ -30,6 +30,9 @@ enum stmt_id {
 	S_GROUP_MEMBERS, S_MEMBER_ADD, S_GROUPS_OF_USER,
 	S_GRANTS_GET, S_GRANT_SET, S_GRANT_DEL, S_FOLDERS_GRANTED,
 	S_ACCESS_TOMB_ADD, S_ACCESS_REMOVED,
+	S_FOLDER_CHILDREN, S_FOLDER_TOPS, S_FOLDER_UPDATE, S_FOLDER_TOMB_ADD,
+	S_FOLDER_ITEMS_DEL, S_FOLDER_ITEM_TOMBS_DEL, S_FOLDER_GRANTS_DEL, S_FOLDER_DEL,
+	S_FCLIENT_ADD, S_FCLIENT_GET,
 	S_COUNT
 };
 
@@ -124,6 +127,26 @@ static const char *const stmt_sql[S_COUNT] = {
 			      " DO UPDATE SET modseq = excluded.modseq",
 	[S_ACCESS_REMOVED] = "SELECT folder_id, modseq FROM folder_access_tombstones"
 			     " WHERE user_id = ?1 AND modseq > ?2 ORDER BY modseq, folder_id",
+	[S_FOLDER_CHILDREN] = "SELECT id, parent_id, owner_id, name, module, type, is_default,"
+			      " version, created_version FROM folders WHERE parent_id = ?1"
+			      " ORDER BY name, id",
+	[S_FOLDER_TOPS] = "SELECT id, parent_id, owner_id, name, module, type, is_default,"
+			  " version, created_version FROM folders"
+			  " WHERE parent_id IS NULL AND owner_id IS ?1 ORDER BY name, id",
+	[S_FOLDER_UPDATE] = "UPDATE folders SET name = ?2, parent_id = ?3, version = ?4"
+			    " WHERE id = ?1",
+	[S_FOLDER_TOMB_ADD] = "INSERT INTO folder_tombstones(id, owner_id, modseq, deleted_at)"
+			      " SELECT id, owner_id, ?2, ?3 FROM folders WHERE id = ?1"
+			      " ON CONFLICT(id) DO UPDATE SET modseq = excluded.modseq,"
+			      " deleted_at = excluded.deleted_at",
+	[S_FOLDER_ITEMS_DEL] = "DELETE FROM items WHERE folder_id = ?1",
+	[S_FOLDER_ITEM_TOMBS_DEL] = "DELETE FROM tombstones WHERE folder_id = ?1",
+	[S_FOLDER_GRANTS_DEL] = "DELETE FROM folder_grants WHERE folder_id = ?1",
+	[S_FOLDER_DEL] = "DELETE FROM folders WHERE id = ?1",
+	[S_FCLIENT_ADD] = "INSERT OR IGNORE INTO folder_client_ids(user_id, client_id, folder_id)"
+			  " VALUES (?1,?2,?3)",
+	[S_FCLIENT_GET] = "SELECT folder_id FROM folder_client_ids WHERE user_id = ?1"
+			  " AND client_id = ?2",
 };
 
 static const char *const schema_v1[] = {
@@ -173,8 +196,17 @@ static const char *const schema_v2[] = {
 	NULL,
 };
 
+/* The folder tree: children by parent, and the client ids of folder creates
+ * (Folder/set creates are idempotent like item creates). */
+static const char *const schema_v3[] = {
+	"CREATE INDEX folders_parent ON folders(parent_id, name)",
+	"CREATE TABLE folder_client_ids(user_id TEXT NOT NULL, client_id TEXT NOT NULL,"
+	" folder_id TEXT NOT NULL, PRIMARY KEY(user_id, client_id)) WITHOUT ROWID",
+	NULL,
+};
+
 /* Migrations: index i upgrades from version i to i+1. */
-static const char *const *const migrations[] = {schema_v1, schema_v2};
+static const char *const *const migrations[] = {schema_v1, schema_v2, schema_v3};
 
 typedef struct sq_store {
 	as_store base;
@@ -642,6 +674,95 @@ static int sq_folder_touch(as_store *base, const char *folder_id, at_error *err)
 	bind_text(st, 1, folder_id);
 	sqlite3_bind_int64(st, 2, modseq);
 	return exec_done(s, st, err, "touch folder");
+}
+
+static int sq_folder_children(as_store *base, const char *parent_id, const char *owner_id,
+			      at_arena *a, as_folder_cb *cb, void *ctx, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, parent_id != NULL ? S_FOLDER_CHILDREN : S_FOLDER_TOPS, err);
+	struct folder_rows rows = {a, cb, ctx};
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, parent_id != NULL ? parent_id : owner_id);
+	return each_row(s, st, folder_row, &rows, err, "list child folders");
+}
+
+static int sq_folder_update(as_store *base, as_folder *f, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	int64_t modseq;
+	if (sq_tx_modseq(base, &modseq, err) < 0)
+		return -1;
+	sqlite3_stmt *st = stmt(s, S_FOLDER_UPDATE, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, f->id);
+	bind_text(st, 2, f->name);
+	bind_text(st, 3, f->parent_id);
+	sqlite3_bind_int64(st, 4, modseq);
+	if (exec_done(s, st, err, "update folder") < 0)
+		return -1;
+	f->version = modseq;
+	return 0;
+}
+
+static int sq_folder_delete(as_store *base, const char *folder_id, at_error *err)
+{
+	static const enum stmt_id steps[] = {S_FOLDER_ITEMS_DEL, S_FOLDER_ITEM_TOMBS_DEL,
+					     S_FOLDER_GRANTS_DEL, S_FOLDER_DEL};
+	sq_store *s = (sq_store *)base;
+	int64_t modseq;
+	if (sq_tx_modseq(base, &modseq, err) < 0)
+		return -1;
+	/* the tombstone first: it copies the owner from the folder's row */
+	sqlite3_stmt *st = stmt(s, S_FOLDER_TOMB_ADD, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, folder_id);
+	sqlite3_bind_int64(st, 2, modseq);
+	sqlite3_bind_int64(st, 3, (int64_t)time(NULL));
+	if (exec_done(s, st, err, "add folder tombstone") < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		if ((st = stmt(s, steps[i], err)) == NULL)
+			return -1;
+		bind_text(st, 1, folder_id);
+		if (exec_done(s, st, err, "delete folder") < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int sq_folder_client_id_add(as_store *base, const char *user_id, const char *client_id,
+				   const char *folder_id, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_FCLIENT_ADD, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, user_id);
+	bind_text(st, 2, client_id);
+	bind_text(st, 3, folder_id);
+	return exec_done(s, st, err, "record folder client id");
+}
+
+static int sq_folder_client_id_lookup(as_store *base, const char *user_id,
+				      const char *client_id, at_arena *a,
+				      const char **folder_id_r, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_FCLIENT_GET, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, user_id);
+	bind_text(st, 2, client_id);
+	int rc = sqlite3_step(st);
+	*folder_id_r = rc == SQLITE_ROW ? col_text(st, 0, a) : NULL;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(s, err, "read folder client id");
+	return 0;
 }
 
 static int sq_folders_granted_to(as_store *base, const char *user_id, at_arena *a,
@@ -1196,6 +1317,11 @@ static const as_store_ops sqlite_ops = {
 	.folder_list_owned = sq_folder_list_owned,
 	.folder_removed_since = sq_folder_removed_since,
 	.folder_touch = sq_folder_touch,
+	.folder_children = sq_folder_children,
+	.folder_update = sq_folder_update,
+	.folder_delete = sq_folder_delete,
+	.folder_client_id_add = sq_folder_client_id_add,
+	.folder_client_id_lookup = sq_folder_client_id_lookup,
 	.group_add = sq_group_add,
 	.group_get_by_name = sq_group_get_by_name,
 	.group_get_by_id = sq_group_get_by_id,

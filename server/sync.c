@@ -99,6 +99,12 @@ static int folder_json(as_ctx *ctx, const as_folder *f, const at_rights *r, json
 	return 0;
 }
 
+int as_folder_to_json(as_ctx *ctx, const as_folder *f, const at_rights *rights, json_t **o_r,
+		      at_error *err)
+{
+	return folder_json(ctx, f, rights, o_r, err);
+}
+
 static bool item_private(const as_item *it)
 {
 	return json_is_true(json_object_get(it->fields, "private"));

@@ -34,6 +34,12 @@ int as_folder_rights(as_ctx *ctx, const as_folder *f, at_rights *rights_r, at_er
 int as_load_folder(as_ctx *ctx, const char *id, as_folder *f_r, at_rights *rights_r,
 		   at_error *err);
 
+/* The protocol's folder object of f as the requesting user sees it (type
+ * shared and "Owner – Name" for another user's private folder), with the
+ * user's rights; *o_r is a new reference. */
+int as_folder_to_json(as_ctx *ctx, const as_folder *f, const at_rights *rights, json_t **o_r,
+		      at_error *err);
+
 json_t *as_folder_sync(as_ctx *ctx, json_t *args, at_error *err);
 json_t *as_item_sync(as_ctx *ctx, json_t *args, at_error *err);
 json_t *as_item_list(as_ctx *ctx, json_t *args, at_error *err);

@@ -658,7 +658,7 @@ class Server:
 
     @property
     def url(self):
-        return "http://127.0.0.1:%d" % self.port
+        return "%s://127.0.0.1:%d" % (getattr(self, "scheme", "http"), self.port)
 
     @property
     def pid(self):
@@ -671,7 +671,7 @@ class Server:
         with open(self.log_path, "a", encoding="utf-8") as f:
             f.write("--- harness %s: %s\n" % (time.strftime("%H:%M:%S"), line))
 
-    def start(self, config=None, *, args=(), timeout=10):
+    def start(self, config=None, *, args=(), timeout=10, tls=None):
         """Start `atriumd serve` and wait until GET /api/session answers
         (any HTTP status). config: path of a configuration file."""
         if self.running():
@@ -681,12 +681,22 @@ class Server:
         if config is not None:
             cmd += ["--config", str(config)]
         cmd += list(args)
+        self.scheme = "http"
+        if tls is not None:
+            # tls: (certificate file, key file), PEM
+            cmd += ["--tls-cert", str(tls[0]), "--tls-key", str(tls[1])]
+            self.scheme = "https"
         self._log("start: " + " ".join(cmd))
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
                 cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                 cwd=self.tmpdir, preexec_fn=_die_with_parent)
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        import ssl
+        unverified = ssl.create_default_context()
+        unverified.check_hostname = False
+        unverified.verify_mode = ssl.CERT_NONE
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
+                                             urllib.request.HTTPSHandler(context=unverified))
         deadline = time.monotonic() + timeout
         while True:
             code = self.proc.poll()

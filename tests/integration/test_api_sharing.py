@@ -296,6 +296,103 @@ class SharingTest(TempDirTestCase):
         self.assertEqual(res["changes"]["removed"], [])
         self.assertNotIn("private", res["changes"]["upserted"][0]["fields"])
 
+    def test_private_items_hidden_at_every_level_with_all_rights(self):
+        """Whatever bob holds (editor, publishing editor, owner, a custom set
+        with everything; directly or through a group), alice's private items
+        stay out of his reads, listings and syncs, he can neither change nor
+        delete them, and the transitions to and from private show in his
+        incremental sync; his own private item stays out of alice's view."""
+        everything = {"folder": "subfolders", "read": "all", "write": "all",
+                      "delete": "all", "admin": True}
+        grants = [("user", "editor"), ("user", "publishing-editor"),
+                  ("user", "owner"), ("group", "owner"), ("group", everything)]
+        for n, (kind, level) in enumerate(grants):
+            with self.subTest(kind=kind, level=level):
+                self._private_round(n, kind, level)
+
+    def _private_round(self, n, kind, level):
+        principal = ({"type": "user", "login": "bob"} if kind == "user"
+                     else {"type": "group", "name": "team"})
+        entry = {"principal": principal}
+        entry["rights" if isinstance(level, dict) else "level"] = level
+        self.alice.result("Folder/setPermissions",
+                          {"folderId": self.a_contacts, "set": [entry]})
+        res = self.alice.result("Item/sync", {
+            "folderId": self.a_contacts, "sinceToken": None,
+            "changes": {"create": [{"clientId": "secret-%d" % n,
+                                    "fields": {"firstName": "Secret %d" % n,
+                                               "private": True}}]}})
+        secret = res["results"][0]["item"]
+        readable = sorted(it["id"] for it in self.a_items)
+
+        def bob_view():
+            listing = self.bob.result("Item/list", {"folderId": self.a_contacts})
+            full = self.bob.result("Item/sync", {"folderId": self.a_contacts,
+                                                 "sinceToken": None})
+            got = self.bob.result("Item/get", {"folderId": self.a_contacts,
+                                               "ids": [secret["id"]] + readable})
+            return (sorted(i["id"] for i in listing["items"]),
+                    sorted(it["id"] for it in full["changes"]["upserted"]),
+                    sorted(it["id"] for it in got["items"]), got["notFound"],
+                    full["newToken"])
+
+        ids_listed, ids_synced, ids_got, not_found, token = bob_view()
+        self.assertEqual(ids_listed, readable)
+        self.assertEqual(ids_synced, readable)
+        self.assertEqual(ids_got, readable)
+        self.assertEqual(not_found, [secret["id"]])
+        # neither changed nor deleted, and nothing happened to it
+        before = self.alice_state()
+        r = self.bob_change({"update": [{"id": secret["id"],
+                                         "baseVersion": secret["version"],
+                                         "fields": {"firstName": "Seen"}}]})
+        self.assertEqual(r["status"], "error", r)
+        self.assertNotIn("item", r)
+        r = self.bob_change({"delete": [{"id": secret["id"],
+                                         "baseVersion": secret["version"]}]})
+        self.assertNotIn("item", r)
+        self.assertEqual(self.alice_state(), before)
+        # a readable item made private leaves bob's view, and comes back
+        a1 = self.alice.result("Item/get", {"folderId": self.a_contacts,
+                                            "ids": [self.a_items[0]["id"]]})["items"][0]
+        res = self.alice.result("Item/sync", {
+            "folderId": self.a_contacts, "sinceToken": None,
+            "changes": {"update": [{"id": a1["id"], "baseVersion": a1["version"],
+                                    "fields": {"private": True}}]}})
+        a1 = res["results"][0]["item"]
+        res = self.bob.result("Item/sync", {"folderId": self.a_contacts,
+                                            "sinceToken": token})
+        self.assertEqual(res["changes"]["upserted"], [])
+        self.assertIn(a1["id"], res["changes"]["removed"])
+        token = res["newToken"]
+        ids_listed, ids_synced, ids_got, not_found, _ = bob_view()
+        self.assertNotIn(a1["id"], ids_listed + ids_synced + ids_got)
+        self.assertEqual(sorted(not_found), sorted([secret["id"], a1["id"]]))
+        res = self.alice.result("Item/sync", {
+            "folderId": self.a_contacts, "sinceToken": None,
+            "changes": {"update": [{"id": a1["id"], "baseVersion": a1["version"],
+                                    "fields": {"private": None}}]}})
+        res = self.bob.result("Item/sync", {"folderId": self.a_contacts,
+                                            "sinceToken": token})
+        self.assertEqual([it["id"] for it in res["changes"]["upserted"]], [a1["id"]])
+        self.assertEqual(bob_view()[0], readable)
+        # bob's own private item: his alone
+        res = self.bob.result("Item/sync", {
+            "folderId": self.a_contacts, "sinceToken": None,
+            "changes": {"create": [{"clientId": "bob-secret-%d" % n,
+                                    "fields": {"firstName": "Mine",
+                                               "private": True}}]}})
+        mine = res["results"][0]["item"]
+        self.assertNotIn(mine["id"], [i[0] for i in self.alice_state()])
+        got = self.alice.result("Item/get", {"folderId": self.a_contacts,
+                                             "ids": [mine["id"]]})
+        self.assertEqual(got["notFound"], [mine["id"]])
+        self.assertIn(mine["id"], bob_view()[0])
+        # clean up for the next round: bob's item and the grant
+        self.bob_change({"delete": [{"id": mine["id"], "baseVersion": mine["version"]}]})
+        self.alice.result("Folder/setPermissions",
+                          {"folderId": self.a_contacts, "remove": [principal]})
+
     def test_revoke(self):
         self.share(self.alice, "bob", "editor")
         self.bob_sees("created", "editor")

@@ -20,6 +20,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.threads, 4);
 	assert_int_equal(c.log_level, AT_LOG_INFO);
 	assert_int_equal(c.tombstone_seconds, 90LL * 24 * 3600);
+	assert_string_equal(c.public_folder_creators, "everyone");
 }
 
 static void test_parse_full_file(void **state)
@@ -33,7 +34,8 @@ static void test_parse_full_file(void **state)
 		"\tthreads =\t16\n"
 		"log_level = DEBUG\n"
 		"  # indented comment\n"
-		"tombstone_days = 30\n");
+		"tombstone_days = 30\n"
+		"public_folder_creators = alice, @staff\n");
 	as_config c;
 	as_config_defaults(&c);
 	at_error err;
@@ -45,6 +47,7 @@ static void test_parse_full_file(void **state)
 	assert_int_equal(c.threads, 16);
 	assert_int_equal(c.log_level, AT_LOG_DEBUG);
 	assert_int_equal(c.tombstone_seconds, 30LL * 24 * 3600);
+	assert_string_equal(c.public_folder_creators, "alice, @staff");
 
 	/* an empty file changes nothing; a last line without newline is read */
 	path = fx_write_file(f, "empty.conf", "");
@@ -85,6 +88,10 @@ static void test_errors_name_file_and_line(void **state)
 		{"tombstone_days = 0\n", 1, "tombstone_days"},
 		{"tombstone_days = 3651\n", 1, "tombstone_days"},
 		{"tombstone_days = -5\n", 1, "tombstone_days"},
+		{"public_folder_creators =\n", 1, "public_folder_creators"},
+		{"public_folder_creators = everyone, alice\n", 1, "public_folder_creators"},
+		{"public_folder_creators = @\n", 1, "public_folder_creators"},
+		{"public_folder_creators = Alice\n", 1, "Alice"},
 		{long_file, 2, NULL},
 	};
 	for (size_t i = 0; i < N_ELEMS(table); i++) {

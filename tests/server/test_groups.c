@@ -144,6 +144,7 @@ static void test_migration_from_v1(void **state)
 	assert_int_equal(sqlite3_exec(db, "DROP TABLE groups; DROP TABLE group_members;"
 				      " DROP TABLE folder_grants;"
 				      " DROP TABLE folder_access_tombstones;"
+				      " DROP TABLE folder_client_ids; DROP INDEX folders_parent;"
 				      " PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	fx_reopen(f);
@@ -151,7 +152,7 @@ static void test_migration_from_v1(void **state)
 	sqlite3_stmt *st;
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 2);
+	assert_int_equal(sqlite3_column_int(st, 0), 3);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	/* old data kept, new tables usable */
