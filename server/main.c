@@ -259,6 +259,10 @@ done:
 static int print_group(void *ctx, const as_group *g)
 {
 	printf("%-20s", g->name);
+	if (strcmp(g->id, AS_GROUP_EVERYONE) == 0) {
+		printf(" (every user)\n");
+		return 0;
+	}
 	for (size_t i = 0; i < g->n_members; i++)
 		printf(" %s", g->members[i].login);
 	printf("\n");

@@ -64,6 +64,10 @@ typedef struct as_folder {
 	int64_t granted_version;
 } as_folder;
 
+/* The built-in group of every user (id and name): grant a folder to it to
+ * share it with the whole organisation.  Its members are implicit. */
+#define AS_GROUP_EVERYONE "everyone"
+
 typedef struct as_group {
 	const char *id, *name;
 	/* members by login: id, login and name are set (group_get_* and

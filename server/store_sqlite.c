@@ -14,7 +14,7 @@
 
 #include "log.h"
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
 enum stmt_id {
 	S_BEGIN_READ, S_BEGIN_WRITE, S_COMMIT, S_ROLLBACK,
@@ -94,10 +94,12 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_GROUP_BY_ID] = "SELECT id, name FROM groups WHERE id = ?1",
 	[S_GROUP_LIST] = "SELECT id, name FROM groups ORDER BY name",
 	[S_GROUP_MEMBERS] = "SELECT u.id, u.login, u.name FROM group_members m"
-			    " JOIN users u ON u.id = m.user_id WHERE m.group_id = ?1 ORDER BY u.login",
+			    " JOIN users u ON u.id = m.user_id WHERE m.group_id = ?1"
+			    " UNION SELECT id, login, name FROM users WHERE ?1 = 'everyone'"
+			    " ORDER BY 2",
 	[S_MEMBER_ADD] = "INSERT INTO group_members(group_id, user_id, version) VALUES (?1,?2,?3)",
 	[S_GROUPS_OF_USER] = "SELECT group_id FROM group_members WHERE user_id = ?1"
-			     " ORDER BY group_id",
+			     " UNION SELECT 'everyone' ORDER BY 1",
 	[S_GRANTS_GET] = "SELECT g.principal_id, g.is_group, g.folder_right, g.read, g.write, g.del,"
 			 " g.admin FROM folder_grants g"
 			 " LEFT JOIN users u ON g.is_group = 0 AND u.id = g.principal_id"
@@ -117,7 +119,10 @@ static const char *const stmt_sql[S_COUNT] = {
 		" UNION ALL"
 		" SELECT g.folder_id, max(g.created_version, m.version) FROM group_members m"
 		"  JOIN folder_grants g ON g.principal_id = m.group_id AND g.is_group = 1"
-		"  WHERE m.user_id = ?1)"
+		"  WHERE m.user_id = ?1"
+		" UNION ALL"
+		" SELECT folder_id, created_version FROM folder_grants"
+		"  WHERE principal_id = 'everyone' AND is_group = 1)"
 		" SELECT f.id, f.parent_id, f.owner_id, f.name, f.module, f.type, f.is_default,"
 		" f.version, f.created_version, min(mine.since) FROM mine"
 		" JOIN folders f ON f.id = mine.folder_id WHERE f.owner_id IS NOT ?1"
@@ -206,7 +211,14 @@ static const char *const schema_v3[] = {
 };
 
 /* Migrations: index i upgrades from version i to i+1. */
-static const char *const *const migrations[] = {schema_v1, schema_v2, schema_v3};
+/* v4: the built-in group of every user (AS_GROUP_EVERYONE); its members
+ * are implicit, never rows of group_members */
+static const char *const schema_v4[] = {
+	"INSERT OR IGNORE INTO groups(id, name) VALUES ('everyone', 'everyone')",
+	NULL,
+};
+
+static const char *const *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4};
 
 typedef struct sq_store {
 	as_store base;
@@ -912,6 +924,9 @@ static int sq_group_member_add(as_store *base, const char *group_id, const char 
 {
 	sq_store *s = (sq_store *)base;
 	int64_t modseq;
+	if (strcmp(group_id, AS_GROUP_EVERYONE) == 0)
+		return at_error_set(err, AT_E_EXISTS, AT_SCOPE_ACCOUNT, AT_RETRY_FINAL, NULL,
+				    "every user is a member of the group \"everyone\" already");
 	if (sq_tx_modseq(base, &modseq, err) < 0)
 		return -1;
 	sqlite3_stmt *st = stmt(s, S_MEMBER_ADD, err);

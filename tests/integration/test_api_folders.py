@@ -49,9 +49,7 @@ class FolderApi(TempDirTestCase):
             self.api[login] = api
         methods = self.api["alice"].session().body["capabilities"][
             "atrium:core"]["methods"]
-        if "Folder/set" not in methods:
-            self.skipTest("this atriumd does not offer Folder/set (server/api.c "
-                          "does not register as_folder_set)")
+        self.assertIn("Folder/set", methods)
 
     # -- helpers
 
@@ -247,6 +245,41 @@ class FoldersTest(FolderApi):
         self.assertEqual(sorted(res["removed"]), sorted([proj["id"], alpha["id"]]))
         self.assertEqual(sorted(self.tree("carol", token)["removed"]),
                          sorted([proj["id"], alpha["id"]]))
+
+
+    def test_everyone(self):
+        """The built-in group "everyone" holds every user, also users created
+        after the grant: a public folder shared with it is seen by all."""
+        company = self.mk("alice", "Company", public=True)
+        token = {who: self.tree(who)["newToken"] for who in ("bob", "carol")}
+        self.assertNotIn(company["id"], self.visible("bob"))
+        self.share("alice", company["id"], "group:everyone", "reviewer")
+        self.add_item("alice", company["id"], "memo-1", "Memo")
+        for who in ("bob", "carol"):
+            created = [f["id"] for f in self.tree(who, token[who])["created"]]
+            self.assertIn(company["id"], created)
+            self.assertEqual(self.visible(who)[company["id"]]["rights"]["read"], "all")
+        self.srv.add_user("dave", "Dave Later", "dave@example.org", PASSWORDS["bob"])
+        dave = Api(self.srv.url, "dave", PASSWORDS["bob"])
+        self.assertEqual(dave.login().status, 200)
+        self.api["dave"] = dave
+        self.assertIn(company["id"], self.visible("dave"))
+        listed = dave.result("Item/list", {"folderId": company["id"]})["items"]
+        self.assertEqual(len(listed), 1)
+        # a reviewer reads but does not write
+        res = dave.result("Item/sync", {"folderId": company["id"], "changes": {
+            "create": [{"clientId": "d1", "fields": {"firstName": "No"}}]}})
+        self.assertEqual(res["results"][0]["error"]["type"], "forbidden")
+        # nobody can join or leave "everyone" by hand
+        cp = self.srv.cli("group", "member", "add", "everyone", "bob", check=False)
+        self.assertNotEqual(cp.returncode, 0)
+        cp = self.srv.cli("group", "add", "everyone", check=False)
+        self.assertNotEqual(cp.returncode, 0)
+        # withdrawn: gone for everybody
+        token = self.tree("bob")["newToken"]
+        self.share("alice", company["id"], "group:everyone", None)
+        self.assertIn(company["id"], self.tree("bob", token)["removed"])
+        self.assertNotIn(company["id"], self.visible("dave"))
 
 
 class RestrictedPublicTest(FolderApi):

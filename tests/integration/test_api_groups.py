@@ -38,6 +38,8 @@ class GroupsCliTest(TempDirTestCase):
         for line in out[1:]:
             words = line.split()
             groups[words[0]] = words[1:]
+        # the built-in group of every user, listed without its members
+        self.assertEqual(groups.pop("everyone"), ["(every", "user)"])
         return groups
 
     def refused(self, *args):

@@ -32,9 +32,7 @@ class ConnectorFolders(TempDirTestCase):
         api = Api(self.srv.url, "alice", PW)
         api.login()
         methods = api.session().body["capabilities"]["atrium:core"]["methods"]
-        if "Folder/set" not in methods:
-            self.skipTest("this atriumd does not offer Folder/set (server/api.c "
-                          "does not register as_folder_set)")
+        self.assertIn("Folder/set", methods)
         self.d1 = self.connector("alice-desktop")
         self.d2 = self.connector("alice-laptop")
         self.b = self.connector("bob")

@@ -152,7 +152,7 @@ static void test_migration_from_v1(void **state)
 	sqlite3_stmt *st;
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 3);
+	assert_int_equal(sqlite3_column_int(st, 0), 4);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	/* old data kept, new tables usable */
@@ -221,12 +221,15 @@ static void test_groups_and_members(void **state)
 
 	const char **ids;
 	size_t n;
+	/* every user is also in the built-in group "everyone" */
 	ok(OPS(f)->groups_of_user(f->store, "u1", a, &ids, &n, &err), &err, "groups_of_user");
-	assert_int_equal(n, 2);
-	assert_string_equal(ids[0], "g1");
-	assert_string_equal(ids[1], "g2");
+	assert_int_equal(n, 3);
+	assert_string_equal(ids[0], "everyone");
+	assert_string_equal(ids[1], "g1");
+	assert_string_equal(ids[2], "g2");
 	ok(OPS(f)->groups_of_user(f->store, "u2", a, &ids, &n, &err), &err, "groups_of_user");
-	assert_int_equal(n, 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(ids[0], "everyone");
 	OPS(f)->rollback(f->store);
 	at_arena_free(&a);
 }
@@ -270,8 +273,9 @@ static void test_group_list(void **state)
 	begin_read(f);
 	ok(OPS(f)->group_list(f->store, a, on_group, &l, &err), &err, "group_list");
 	OPS(f)->rollback(f->store);
-	assert_int_equal(l.n, 3);
-	assert_string_equal(l.text, "admins:carol;empty:;sales:alice,bob;");
+	assert_int_equal(l.n, 4);
+	/* "everyone" lists every user */
+	assert_string_equal(l.text, "admins:carol;empty:;everyone:alice,bob,carol;sales:alice,bob;");
 	at_arena_free(&a);
 }
 
