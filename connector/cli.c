@@ -36,6 +36,8 @@
 	"  contacts add [--folder PATH] --FIELD VALUE...   (contacts add --help)\n" \
 	"  contacts edit ID --FIELD VALUE...    (--FIELD '' removes the field)\n" \
 	"  contacts delete ID\n" \
+	"  import vcf FILE... [--folder PATH]   vCards as new contacts\n" \
+	"  export vcf DIR|FILE [--folder PATH] [--version 3.0|4.0]\n" \
 	"  password [--old-stdin]\n" \
 	"  options [show] [--json] | options set KEY VALUE   (options --help)\n" \
 	"  conflicts list|show ID|restore ID|discard ID   (the Sync Issues)\n" \
@@ -464,6 +466,10 @@ int ac_cli_main(int argc, char **argv)
 		ret = ac_cmd_options(&cli, cargc, cargv);
 	} else if (strcmp(cmd, "conflicts") == 0) {
 		ret = ac_cmd_conflicts(&cli, cargc, cargv);
+	} else if (strcmp(cmd, "import") == 0) {
+		ret = ac_cmd_import(&cli, cargc, cargv);
+	} else if (strcmp(cmd, "export") == 0) {
+		ret = ac_cmd_export(&cli, cargc, cargv);
 	} else if (strcmp(cmd, "folders") == 0) {
 		ret = ac_cmd_folders(&cli, cargc, cargv);
 	} else if (strcmp(cmd, "folder") == 0) {

@@ -74,6 +74,9 @@ int ac_cmd_options(ac_cli *cli, int argc, char **argv);
 int ac_cmd_debug(ac_cli *cli, int argc, char **argv);
 int ac_cmd_conflicts(ac_cli *cli, int argc, char **argv);
 /* import vcf / export vcf (cli_vcf.c) */
+int ac_cmd_import(ac_cli *cli, int argc, char **argv);
+int ac_cmd_export(ac_cli *cli, int argc, char **argv);
+/* import vcf / export vcf (cli_vcf.c) */
 int ac_cmd_folders(ac_cli *cli, int argc, char **argv);
 int ac_cmd_folder(ac_cli *cli, int argc, char **argv);
 

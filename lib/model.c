@@ -105,6 +105,7 @@ static const at_field_def contact_fields[] = {
 	T("email3Name", 256, "e-mail 3 display name"),
 	T("webPage", 2048, "web page address"),
 	T("imAddress", 320, "IM address"),
+	{"vcardExtra", AT_FT_LONGTEXT, 65536, 0, "vCard properties Atrium does not map (kept verbatim)"},
 	{"notes", AT_FT_LONGTEXT, 65536, 0, "notes"},
 	{"categories", AT_FT_TEXT_LIST, 128, 64, "categories"},
 	{"private", AT_FT_BOOL, 0, 0, "private (visible to its creator only)"},

@@ -49,6 +49,7 @@ static const struct expected_field {
 	{"otherState", AT_FT_TEXT, 128, 0},
 	{"otherPostalCode", AT_FT_TEXT, 32, 0},
 	{"otherCountry", AT_FT_TEXT, 128, 0},
+	{"vcardExtra", AT_FT_LONGTEXT, 65536, 0},
 	{"notes", AT_FT_LONGTEXT, 65536, 0},
 	{"private", AT_FT_BOOL, 0, 0},
 	{"phoneBusiness", AT_FT_TEXT, 64, 0},
