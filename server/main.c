@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,32 +121,35 @@ static as_store *open_store(const struct opts *o)
 	return s;
 }
 
-static int cmd_user_add(const struct opts *o)
+/* --- admin subcommands -------------------------------------------------------
+ *
+ * Each works on an open store (--data DIR) with an arena, prints its result
+ * on stdout, and on failure fills err; run_admin() does the rest: usage
+ * checks, the password on stdin, opening and closing, the error line. */
+
+typedef int admin_fn(const struct opts *o, as_store *s, at_arena *a, const char *pw,
+		     at_error *err);
+
+static int purge(as_store *s, int64_t older_than, int64_t *purged_r, at_error *err)
 {
-	char pw[1100];
-	at_error err;
-	int rc = 1;
-	at_arena *a = at_arena_new(0);
-	as_store *s = NULL;
-	if (o->n_positional != 3 || o->name == NULL || o->email == NULL || !o->password_stdin) {
-		fprintf(stderr, "usage: atriumd user add LOGIN --name NAME --email ADDR "
-				"--data DIR --password-stdin\n");
-		rc = 2;
-		goto done;
+	if (s->ops->begin(s, true, err) < 0)
+		return -1;
+	if (s->ops->purge_tombstones(s, (int64_t)time(NULL) - older_than, purged_r, err) < 0 ||
+	    s->ops->commit(s, err) < 0) {
+		s->ops->rollback(s);
+		return -1;
 	}
-	if (read_password(pw, sizeof(pw)) < 0 || (s = open_store(o)) == NULL)
-		goto done;
+	return 0;
+}
+
+static int user_add(const struct opts *o, as_store *s, at_arena *a, const char *pw,
+		    at_error *err)
+{
 	const as_user *u;
-	if (as_account_create(s, a, o->positional[2], o->name, o->email, pw, &u, &err) < 0) {
-		fprintf(stderr, "atriumd: cannot add user %s: %s\n", o->positional[2], err.message);
-		goto done;
-	}
+	if (as_account_create(s, a, o->positional[2], o->name, o->email, pw, &u, err) < 0)
+		return -1;
 	printf("added user %s (%s) with id %s\n", u->login, u->name, u->id);
-	rc = 0;
-done:
-	as_store_close(&s);
-	at_arena_free(&a);
-	return rc;
+	return 0;
 }
 
 static int print_user(void *ctx, const as_user *u)
@@ -154,106 +158,42 @@ static int print_user(void *ctx, const as_user *u)
 	return 0;
 }
 
-static int cmd_user_list(const struct opts *o)
+static int user_list(const struct opts *o, as_store *s, at_arena *a, const char *pw,
+		     at_error *err)
 {
-	at_error err;
-	at_arena *a = at_arena_new(0);
-	as_store *s = open_store(o);
-	int rc = 1;
-	if (s == NULL)
-		goto done;
 	printf("%-20s %-30s %-30s %s\n", "LOGIN", "NAME", "EMAIL", "ID");
-	if (s->ops->begin(s, false, &err) < 0 ||
-	    s->ops->user_list(s, a, print_user, NULL, &err) < 0) {
-		fprintf(stderr, "atriumd: %s\n", err.message);
-		s->ops->rollback(s);
-		goto done;
-	}
+	int rc = s->ops->begin(s, false, err) < 0 ? -1
+		 : s->ops->user_list(s, a, print_user, NULL, err);
 	s->ops->rollback(s);
-	rc = 0;
-done:
-	as_store_close(&s);
-	at_arena_free(&a);
 	return rc;
 }
 
-static int cmd_user_passwd(const struct opts *o)
+static int user_passwd(const struct opts *o, as_store *s, at_arena *a, const char *pw,
+		       at_error *err)
 {
-	char pw[1100];
-	at_error err;
-	at_arena *a = at_arena_new(0);
-	as_store *s = NULL;
-	int rc = 1;
-	if (o->n_positional != 3 || !o->password_stdin) {
-		fprintf(stderr, "usage: atriumd user passwd LOGIN --data DIR --password-stdin\n");
-		rc = 2;
-		goto done;
-	}
-	if (read_password(pw, sizeof(pw)) < 0 || (s = open_store(o)) == NULL)
-		goto done;
-	if (as_auth_set_password(s, a, o->positional[2], pw, &err) < 0) {
-		fprintf(stderr, "atriumd: %s\n", err.message);
-		goto done;
-	}
+	if (as_auth_set_password(s, a, o->positional[2], pw, err) < 0)
+		return -1;
 	printf("password of %s changed\n", o->positional[2]);
-	rc = 0;
-done:
-	as_store_close(&s);
-	at_arena_free(&a);
-	return rc;
+	return 0;
 }
 
-static int cmd_group_add(const struct opts *o)
+static int group_add(const struct opts *o, as_store *s, at_arena *a, const char *pw,
+		     at_error *err)
 {
-	at_error err;
-	int rc = 1;
-	at_arena *a = at_arena_new(0);
-	as_store *s = NULL;
-	if (o->n_positional != 3) {
-		fprintf(stderr, "usage: atriumd group add NAME --data DIR\n");
-		rc = 2;
-		goto done;
-	}
-	if ((s = open_store(o)) == NULL)
-		goto done;
 	const as_group *g;
-	if (as_group_create(s, a, o->positional[2], &g, &err) < 0) {
-		fprintf(stderr, "atriumd: cannot add group %s: %s\n", o->positional[2],
-			err.message);
-		goto done;
-	}
+	if (as_group_create(s, a, o->positional[2], &g, err) < 0)
+		return -1;
 	printf("added group %s with id %s\n", g->name, g->id);
-	rc = 0;
-done:
-	as_store_close(&s);
-	at_arena_free(&a);
-	return rc;
+	return 0;
 }
 
-static int cmd_group_member_add(const struct opts *o)
+static int group_member_add(const struct opts *o, as_store *s, at_arena *a, const char *pw,
+			    at_error *err)
 {
-	at_error err;
-	int rc = 1;
-	at_arena *a = at_arena_new(0);
-	as_store *s = NULL;
-	if (o->n_positional != 5) {
-		fprintf(stderr, "usage: atriumd group member add GROUP LOGIN --data DIR\n");
-		rc = 2;
-		goto done;
-	}
-	if ((s = open_store(o)) == NULL)
-		goto done;
-	if (as_group_add_member(s, a, o->positional[3], o->positional[4], &err) < 0) {
-		fprintf(stderr, "atriumd: cannot add %s to group %s: %s\n", o->positional[4],
-			o->positional[3], err.message);
-		goto done;
-	}
+	if (as_group_add_member(s, a, o->positional[3], o->positional[4], err) < 0)
+		return -1;
 	printf("added %s to group %s\n", o->positional[4], o->positional[3]);
-	rc = 0;
-done:
-	as_store_close(&s);
-	at_arena_free(&a);
-	return rc;
+	return 0;
 }
 
 static int print_group(void *ctx, const as_group *g)
@@ -269,71 +209,98 @@ static int print_group(void *ctx, const as_group *g)
 	return 0;
 }
 
-static int cmd_group_list(const struct opts *o)
+static int group_list(const struct opts *o, as_store *s, at_arena *a, const char *pw,
+		      at_error *err)
 {
-	at_error err;
-	at_arena *a = at_arena_new(0);
-	as_store *s = NULL;
-	int rc = 1;
-	if (o->n_positional != 2) {
-		fprintf(stderr, "usage: atriumd group list --data DIR\n");
-		rc = 2;
-		goto done;
-	}
-	if ((s = open_store(o)) == NULL)
-		goto done;
 	printf("%-20s %s\n", "GROUP", "MEMBERS");
-	if (s->ops->begin(s, false, &err) < 0 ||
-	    s->ops->group_list(s, a, print_group, NULL, &err) < 0) {
-		fprintf(stderr, "atriumd: %s\n", err.message);
-		s->ops->rollback(s);
-		goto done;
-	}
+	int rc = s->ops->begin(s, false, err) < 0 ? -1
+		 : s->ops->group_list(s, a, print_group, NULL, err);
 	s->ops->rollback(s);
-	rc = 0;
-done:
-	as_store_close(&s);
-	at_arena_free(&a);
 	return rc;
 }
 
-static int purge(as_store *s, int64_t older_than, int64_t *purged_r, at_error *err)
+static int tombstones_purge(const struct opts *o, as_store *s, at_arena *a, const char *pw,
+			    at_error *err)
 {
-	if (s->ops->begin(s, true, err) < 0)
+	int64_t purged;
+	if (purge(s, strtoll(o->older_than, NULL, 10), &purged, err) < 0)
 		return -1;
-	if (s->ops->purge_tombstones(s, (int64_t)time(NULL) - older_than, purged_r, err) < 0 ||
-	    s->ops->commit(s, err) < 0) {
-		s->ops->rollback(s);
-		return -1;
-	}
+	printf("purged %lld tombstones\n", (long long)purged);
 	return 0;
 }
 
-static int cmd_tombstones_purge(const struct opts *o)
+static bool valid_seconds(const char *v)
 {
 	char *end;
+	return v != NULL && *v != '\0' && strtoll(v, &end, 10) >= 0 && *end == '\0';
+}
+
+enum { NEEDS_PASSWORD = 1, NEEDS_NAME_EMAIL = 2, NEEDS_SECONDS = 4 };
+
+static const struct admin {
+	const char *words[3];      /* the words naming it (NULL-terminated) */
+	int n_positional;          /* words plus its own arguments */
+	int needs;
+	const char *usage;
+	admin_fn *run;
+} admins[] = {
+	{{"user", "add"}, 3, NEEDS_PASSWORD | NEEDS_NAME_EMAIL,
+	 "user add LOGIN --name NAME --email ADDR --data DIR --password-stdin", user_add},
+	{{"user", "list"}, 2, 0, "user list --data DIR", user_list},
+	{{"user", "passwd"}, 3, NEEDS_PASSWORD,
+	 "user passwd LOGIN --data DIR --password-stdin", user_passwd},
+	{{"group", "add"}, 3, 0, "group add NAME --data DIR", group_add},
+	{{"group", "member", "add"}, 5, 0, "group member add GROUP LOGIN --data DIR",
+	 group_member_add},
+	{{"group", "list"}, 2, 0, "group list --data DIR", group_list},
+	{{"tombstones", "purge"}, 2, NEEDS_SECONDS,
+	 "tombstones purge --data DIR --older-than SECONDS", tombstones_purge},
+};
+
+static const struct admin *find_admin(const struct opts *o)
+{
+	for (size_t i = 0; i < sizeof(admins) / sizeof(admins[0]); i++) {
+		const struct admin *ad = &admins[i];
+		int w = 0;
+		while (w < 3 && ad->words[w] != NULL && w < o->n_positional &&
+		       strcmp(ad->words[w], o->positional[w]) == 0)
+			w++;
+		if (w == 3 || ad->words[w] == NULL)
+			return ad;
+	}
+	return NULL;
+}
+
+static int run_admin(const struct admin *ad, const struct opts *o)
+{
+	char pw[1100] = "";
 	at_error err;
-	int64_t purged;
-	if (o->older_than == NULL) {
-		fprintf(stderr, "usage: atriumd tombstones purge --data DIR --older-than SECONDS\n");
+	int rc = 1;
+	at_arena *a = NULL;
+	as_store *s = NULL;
+	if (o->n_positional != ad->n_positional || o->data == NULL ||
+	    ((ad->needs & NEEDS_PASSWORD) && !o->password_stdin) ||
+	    ((ad->needs & NEEDS_NAME_EMAIL) && (o->name == NULL || o->email == NULL)) ||
+	    ((ad->needs & NEEDS_SECONDS) && !valid_seconds(o->older_than))) {
+		fprintf(stderr, "usage: atriumd %s\n", ad->usage);
 		return 2;
 	}
-	long long secs = strtoll(o->older_than, &end, 10);
-	if (*end != '\0' || secs < 0) {
-		fprintf(stderr, "atriumd: --older-than takes a number of seconds\n");
-		return 2;
-	}
-	as_store *s = open_store(o);
-	if (s == NULL)
-		return 1;
-	int rc = purge(s, secs, &purged, &err);
-	as_store_close(&s);
-	if (rc < 0) {
+	if ((ad->needs & NEEDS_PASSWORD) && read_password(pw, sizeof(pw)) < 0)
+		goto done;
+	if ((s = open_store(o)) == NULL)
+		goto done;
+	a = at_arena_new(0);
+	at_error_clear(&err);
+	if (ad->run(o, s, a, pw, &err) < 0) {
 		fprintf(stderr, "atriumd: %s\n", err.message);
-		return 1;
+		goto done;
 	}
-	printf("purged %lld tombstones\n", (long long)purged);
-	return 0;
+	rc = 0;
+done:
+	sodium_memzero(pw, sizeof(pw));
+	as_store_close(&s);
+	at_arena_free(&a);
+	return rc;
 }
 
 static int cmd_serve(const struct opts *o)
@@ -437,24 +404,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	const char *cmd = o.n_positional > 0 ? o.positional[0] : "";
-	const char *sub = o.n_positional > 1 ? o.positional[1] : "";
 	if (strcmp(cmd, "serve") == 0 && o.n_positional == 1)
 		return cmd_serve(&o);
-	if (strcmp(cmd, "user") == 0 && strcmp(sub, "add") == 0)
-		return cmd_user_add(&o);
-	if (strcmp(cmd, "user") == 0 && strcmp(sub, "list") == 0)
-		return cmd_user_list(&o);
-	if (strcmp(cmd, "user") == 0 && strcmp(sub, "passwd") == 0)
-		return cmd_user_passwd(&o);
-	if (strcmp(cmd, "group") == 0 && strcmp(sub, "add") == 0)
-		return cmd_group_add(&o);
-	if (strcmp(cmd, "group") == 0 && strcmp(sub, "member") == 0 &&
-	    o.n_positional > 2 && strcmp(o.positional[2], "add") == 0)
-		return cmd_group_member_add(&o);
-	if (strcmp(cmd, "group") == 0 && strcmp(sub, "list") == 0)
-		return cmd_group_list(&o);
-	if (strcmp(cmd, "tombstones") == 0 && strcmp(sub, "purge") == 0)
-		return cmd_tombstones_purge(&o);
+	const struct admin *ad = find_admin(&o);
+	if (ad != NULL)
+		return run_admin(ad, &o);
 	fputs(usage, stderr);
 	return 2;
 }
