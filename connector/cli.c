@@ -38,9 +38,19 @@
 	"  contacts delete ID\n" \
 	"  import vcf FILE... [--folder PATH]   vCards as new contacts\n" \
 	"  export vcf DIR|FILE [--folder PATH] [--version 3.0|4.0]\n" \
+	"  calendar list --from DATE --to DATE [--folder PATH] [--json]\n" \
+	"  calendar show ID [--json]\n" \
+	"  calendar add --subject S --start T [--end T] [OPTIONS]   (calendar --help)\n" \
+	"  calendar edit ID [--occurrence WHEN|--this-and-following WHEN] OPTIONS\n" \
+	"  calendar delete ID [--occurrence WHEN]\n" \
+	"  import ics FILE [--folder PATH]      iCalendar events as new appointments\n" \
+	"  export ics FILE [--folder PATH]\n" \
+	"  gab search WORDS... [--limit N] [--json]   the Global Address Book (online)\n" \
+	"  personal show [--json] | personal edit --FIELD VALUE...   your entry (online)\n" \
 	"  password [--old-stdin]\n" \
 	"  options [show] [--json] | options set KEY VALUE   (options --help)\n" \
 	"  conflicts list|show ID|restore ID|discard ID   (the Sync Issues)\n" \
+	"  mirror enable DIR|disable|status [--json]|scan   vdir files (mirror --help)\n" \
 	"  debug bundle FILE\n" \
 	"\n" \
 	"global options:\n" \
@@ -466,19 +476,31 @@ int ac_cli_main(int argc, char **argv)
 		ret = ac_cmd_options(&cli, cargc, cargv);
 	} else if (strcmp(cmd, "conflicts") == 0) {
 		ret = ac_cmd_conflicts(&cli, cargc, cargv);
+	} else if (strcmp(cmd, "calendar") == 0) {
+		ret = ac_cmd_calendar(&cli, cargc, cargv);
 	} else if (strcmp(cmd, "import") == 0) {
-		ret = ac_cmd_import(&cli, cargc, cargv);
+		ret = cargc > 1 && strcmp(cargv[1], "ics") == 0 ? ac_cmd_import_ics(&cli, cargc, cargv)
+								 : ac_cmd_import(&cli, cargc, cargv);
 	} else if (strcmp(cmd, "export") == 0) {
-		ret = ac_cmd_export(&cli, cargc, cargv);
+		ret = cargc > 1 && strcmp(cargv[1], "ics") == 0 ? ac_cmd_export_ics(&cli, cargc, cargv)
+								 : ac_cmd_export(&cli, cargc, cargv);
+	} else if (strcmp(cmd, "gab") == 0) {
+		ret = ac_cmd_gab(&cli, cargc, cargv);
+	} else if (strcmp(cmd, "personal") == 0) {
+		ret = ac_cmd_personal(&cli, cargc, cargv);
 	} else if (strcmp(cmd, "folders") == 0) {
 		ret = ac_cmd_folders(&cli, cargc, cargv);
 	} else if (strcmp(cmd, "folder") == 0) {
 		ret = ac_cmd_folder(&cli, cargc, cargv);
 	} else if (strcmp(cmd, "debug") == 0) {
 		ret = ac_cmd_debug(&cli, cargc, cargv);
+	} else if (strcmp(cmd, "mirror") == 0) {
+		ret = ac_cmd_mirror(&cli, cargc, cargv);
 	} else {
 		ret = ac_cli_usage("unknown command \"%s\"", cmd);
 	}
+	if (ret != AC_EXIT_USAGE)
+		ac_cli_mirror_after(&cli, cmd);
 	ac_cli_close(&cli);
 	return ret;
 }

@@ -4,7 +4,9 @@
  *
  * Commands: profile (cli.c), contacts (cli_contacts.c), sync, status,
  * password (cli_sync.c), options and debug (cli_options.c), conflicts
- * (cli_conflicts.c), folders and folder (cli_folders.c).  Logging: with --log-level (or $ATRIUM_LOG_LEVEL) log
+ * (cli_conflicts.c), folders and folder (cli_folders.c), calendar
+ * (cli_calendar.c), import/export ics (cli_ics.c), mirror (cli_mirror.c),
+ * gab and personal (cli_gab.c).  Logging: with --log-level (or $ATRIUM_LOG_LEVEL) log
  * lines go to stderr at that level; otherwise, once a profile is open, to
  * the profile's log file at the level of its options.  Exit status: 0 success, 1 error (message on
  * stderr), 2 usage error.  Everything a command needs (home, profile, store,
@@ -64,6 +66,12 @@ int ac_cli_read_line(FILE *in, char *buf, size_t size);
  * tree of the local store (which must be open). */
 int ac_cli_find_folder(ac_cli *cli, const char *ref, char id_r[AC_ID_SIZE], at_error *err);
 
+/* The contact --FIELD VALUE options of "contacts add/edit" (cli_contacts.c)
+ * into fields, checked with the server's limits; patch: '' removes a field
+ * (null).  Returns an exit status (after a message), or -1 to go on.  The
+ * caller handles --help. */
+int ac_cli_contact_fields(int argc, char **argv, bool patch, json_t *fields);
+
 /* Commands: argv[0] is the command's name. */
 int ac_cmd_profile(ac_cli *cli, int argc, char **argv);
 int ac_cmd_contacts(ac_cli *cli, int argc, char **argv);
@@ -76,8 +84,21 @@ int ac_cmd_conflicts(ac_cli *cli, int argc, char **argv);
 /* import vcf / export vcf (cli_vcf.c) */
 int ac_cmd_import(ac_cli *cli, int argc, char **argv);
 int ac_cmd_export(ac_cli *cli, int argc, char **argv);
-/* import vcf / export vcf (cli_vcf.c) */
 int ac_cmd_folders(ac_cli *cli, int argc, char **argv);
 int ac_cmd_folder(ac_cli *cli, int argc, char **argv);
+/* calendar list|show|add|edit|delete (cli_calendar.c) */
+int ac_cmd_calendar(ac_cli *cli, int argc, char **argv);
+/* import ics / export ics (cli_ics.c) */
+int ac_cmd_import_ics(ac_cli *cli, int argc, char **argv);
+int ac_cmd_export_ics(ac_cli *cli, int argc, char **argv);
+/* gab search (online Global Address Book search) and personal show|edit
+ * (cli_gab.c) */
+int ac_cmd_gab(ac_cli *cli, int argc, char **argv);
+int ac_cmd_personal(ac_cli *cli, int argc, char **argv);
+/* mirror enable|disable|status|scan (cli_mirror.c) */
+int ac_cmd_mirror(ac_cli *cli, int argc, char **argv);
+/* After command cmd: when it may have changed the store (and opened it),
+ * brings the local files mirror up to date; problems go to stderr. */
+void ac_cli_mirror_after(ac_cli *cli, const char *cmd);
 
 #endif

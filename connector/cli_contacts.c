@@ -68,6 +68,8 @@ static void print_fields_help(FILE *out, bool edit)
 			fprintf(out, "  %-36s %s (at most %u characters)\n", opt, f->label,
 				f->max_len);
 			break;
+		default:
+			break;  /* no contact field has the other types */
 		}
 	}
 }
@@ -392,7 +394,8 @@ static int contacts_list(ac_cli *cli, int argc, char **argv)
 	for (size_t k = 0; k < total; k++) {
 		ac_item *it = k < items.n ? items.v[k] : unassigned.v[k - items.n];
 		const at_item_type *t = at_model_item_type(it->type);
-		if (it->state == AC_STATE_DELETED || t == NULL)
+		/* folder "" holds every module's unfiled items */
+		if (it->state == AC_STATE_DELETED || t == NULL || t->module != AT_MODULE_CONTACTS)
 			continue;
 		at_model_item_title(t, it->fields, rows[n].title, sizeof(rows[n].title));
 		rows[n].item = it;
@@ -514,6 +517,14 @@ static int contacts_show(ac_cli *cli, int argc, char **argv)
 	}
 	ac_item_free(&it);
 	return AC_EXIT_OK;
+}
+
+int ac_cli_contact_fields(int argc, char **argv, bool patch, json_t *fields)
+{
+	int ret = parse_field_options(argc, argv, patch, fields, NULL);
+	if (ret >= 0)
+		return ret;
+	return validate(fields, patch) < 0 ? AC_EXIT_ERROR : -1;
 }
 
 int ac_cmd_contacts(ac_cli *cli, int argc, char **argv)

@@ -22,6 +22,7 @@
 #include "common.h"
 #include "daemon.h"
 #include "engine.h"
+#include "mirror.h"
 #include "options.h"
 #include "password.h"
 #include "progress.h"
@@ -36,7 +37,10 @@
 	"  --window N        server changes per folder and round (1-512, default 50)\n" \
 	"  --policy P        who wins a conflict on the same field: server (default)\n" \
 	"                    or client; the losing version is kept as a sync issue\n" \
-	"Defaults come from `atrium options` (window, conflict, folders).\n"
+	"Defaults come from `atrium options` (window, conflict, folders).  With a\n" \
+	"local files mirror (atrium mirror), the files' changes are taken in before\n" \
+	"each sync and the files written after it; the daemon also syncs as soon as\n" \
+	"a file changes.\n"
 
 #define STATUS_USAGE "usage: atrium status [--json]\n"
 
@@ -72,10 +76,82 @@ static int lock_profile(ac_cli *cli, int *fd_r, at_error *err)
 }
 
 static volatile sig_atomic_t stop_requested;
+/* Ends the daemon's wait (and its push stream): a stop, or a local change
+ * seen by the mirror's watcher. */
+static volatile sig_atomic_t wake_requested;
 
 static void on_stop_signal(int sig)
 {
 	stop_requested = 1;
+	wake_requested = 1;
+}
+
+/* --- the local files mirror around a sync (mirror.h) ------------------------- */
+
+static void print_mirror(const char *what, const ac_mirror_stats *st, bool stamp)
+{
+	char text[512];
+	ac_mirror_stats_text(st, text, sizeof(text));
+	if (text[0] == '\0')
+		return;
+	if (stamp) {
+		char now[AC_TIME_SIZE];
+		ac_now_iso(now);
+		printf("%s ", now);
+	}
+	printf("mirror %s: %s\n", what, text);
+	fflush(stdout);
+}
+
+/* Takes in the changes made to the mirror's files: local changes the sync
+ * sends.  A failure is reported; the sync goes on. */
+static void mirror_before(ac_cli *cli, bool stamp)
+{
+	ac_mirror_stats st = {0};
+	at_error err;
+	at_error_clear(&err);
+	if (ac_mirror_scan(cli->store, &st, stderr, &err) < 0)
+		fprintf(stderr, "atrium: the local files mirror was not scanned: %s\n",
+			err.message);
+	print_mirror("scanned", &st, stamp);
+}
+
+static void mirror_after(ac_cli *cli, ac_mirror_watch *w, bool stamp)
+{
+	ac_mirror_stats st = {0};
+	at_error err;
+	at_error_clear(&err);
+	if (ac_mirror_watch_write(w, cli->store, &st, stderr, &err) < 0)
+		fprintf(stderr, "atrium: the local files mirror was not written: %s\n",
+			err.message);
+	st.folders = 0;
+	print_mirror("written", &st, stamp);
+}
+
+typedef struct daemon_ctx {
+	ac_cli *cli;
+	ac_mirror_watch *watch;
+} daemon_ctx;
+
+static void daemon_before(void *arg)
+{
+	daemon_ctx *d = arg;
+	mirror_before(d->cli, true);
+}
+
+static void daemon_after(void *arg)
+{
+	daemon_ctx *d = arg;
+	char *root = NULL;
+	at_error err;
+	/* the mirror may have been enabled or disabled since the daemon started */
+	if (ac_mirror_root(d->cli->store, &root, &err) == 0 && root == NULL)
+		ac_mirror_watch_stop(&d->watch);
+	else if (d->watch == NULL &&
+		 ac_mirror_watch_start(d->cli->store, &wake_requested, &d->watch, &err) < 0)
+		at_warn("daemon", "the mirror's files are not watched: %s", err.message);
+	free(root);
+	mirror_after(d->cli, d->watch, true);
 }
 
 static void print_stats(const ac_sync_stats *stats)
@@ -106,13 +182,18 @@ static int run_daemon(ac_cli *cli, const ac_engine_options *engine, long poll_in
 	sa.sa_handler = on_stop_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	daemon_ctx ctx = {cli, NULL};
 	ac_daemon_options d = {
 		.engine = *engine, .poll_interval = poll_interval, .stop = &stop_requested,
 		.report = daemon_report, .report_arg = cli,
+		.before_sync = daemon_before, .after_sync = daemon_after, .hook_arg = &ctx,
+		.wake = &wake_requested,
 	};
 	at_error_clear(&err);
-	ac_http_set_stop(cli->http, &stop_requested);
-	if (ac_daemon_run(cli->store, &cli->transport, &d, &err) < 0)
+	ac_http_set_stop(cli->http, &wake_requested);
+	int r = ac_daemon_run(cli->store, &cli->transport, &d, &err);
+	ac_mirror_watch_stop(&ctx.watch);
+	if (r < 0)
 		return ac_cli_fail(&err);
 	return AC_EXIT_OK;
 }
@@ -179,11 +260,13 @@ int ac_cmd_sync(ac_cli *cli, int argc, char **argv)
 		ret = run_daemon(cli, &opts, saved.poll_interval);
 		goto done;
 	}
+	mirror_before(cli, false);
 	progress = ac_progress_new(stderr, "sync");
 	opts.progress = ac_progress_cb;
 	opts.progress_arg = progress;
 	r = ac_engine_sync(cli->store, &cli->transport, &opts, &stats, &err);
 	ac_progress_free(&progress);
+	mirror_after(cli, NULL, false);
 	if (r < 0) {
 		fprintf(stderr, "atrium: sync failed: %s\n",
 			err.message[0] ? err.message : err.code);

@@ -10,10 +10,10 @@
 
 #define MOD "daemon"
 
-/* Sleeps up to secs, waking early when asked to stop. */
+/* Sleeps up to secs, waking early when asked to stop or woken (o->wake). */
 static void nap(const ac_daemon_options *o, long secs)
 {
-	for (long i = 0; i < secs * 10 && !*o->stop; i++) {
+	for (long i = 0; i < secs * 10 && !*o->stop && !(o->wake != NULL && *o->wake); i++) {
 		struct timespec ts = {0, 100 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
@@ -32,6 +32,8 @@ static int wait_for_change(ac_store *store, const ac_transport *t, const ac_daem
 {
 	char *push = NULL;
 	at_error ignored;
+	if (o->wake != NULL && *o->wake)
+		return 0;  /* a local change came in during the sync */
 	ac_store_meta_get(store, "pushUrl", &push, &ignored);
 	if (push == NULL || push[0] == '\0' || t->stream == NULL) {
 		free(push);
@@ -59,7 +61,13 @@ int ac_daemon_run(ac_store *store, const ac_transport *transport,
 		ac_sync_stats stats;
 		at_error e;
 		at_error_clear(&e);
+		if (o->wake != NULL)
+			*o->wake = *o->stop;
+		if (o->before_sync != NULL)
+			o->before_sync(o->hook_arg);
 		int r = ac_engine_sync(store, transport, &o->engine, &stats, &e);
+		if (o->after_sync != NULL)
+			o->after_sync(o->hook_arg);
 		if (o->report != NULL)
 			o->report(o->report_arg, &stats, r < 0 ? &e : NULL);
 		if (*o->stop)

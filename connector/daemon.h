@@ -10,6 +10,8 @@
  * in order, with the first sync that reaches the server.  An account error
  * (wrong password) waits a whole poll interval, so a locked account is not
  * hammered.  The loop ends when *stop becomes non-zero (SIGTERM/SIGINT).
+ * A local change (*wake, set by the mirror's file watcher) ends the wait
+ * early: the next sync starts at once.
  *
  * Ownership: borrows the store and the transport. */
 #ifndef AC_DAEMON_H
@@ -30,6 +32,17 @@ typedef struct ac_daemon_options {
 	volatile sig_atomic_t *stop;
 	ac_daemon_report_fn report;      /* after each sync; may be NULL */
 	void *report_arg;
+	/* Called before each sync and after it (also after a failed one): the
+	 * local files mirror takes in the files' changes and writes the
+	 * store's.  May be NULL. */
+	void (*before_sync)(void *arg);
+	void (*after_sync)(void *arg);
+	void *hook_arg;
+	/* Set by anyone (a file watcher; the signal handler together with
+	 * *stop) to end the wait and sync at once; cleared before each sync.
+	 * Give the same flag to the transport's stream (ac_http_set_stop) so a
+	 * waiting push stream ends too.  May be NULL. */
+	volatile sig_atomic_t *wake;
 } ac_daemon_options;
 
 /* Returns 0 when stopped. */

@@ -1382,11 +1382,17 @@ int ac_engine_sync(ac_store *store, const ac_transport *transport,
 		goto failed;
 	if (folder_sync(&e, err) < 0)
 		goto failed;
-	/* items made offline before the folder tree was known */
-	if (ac_store_default_folder(store, AT_MODULE_CONTACTS, def, err) < 0)
-		goto failed;
-	if (def[0] != '\0' && ac_store_assign_default_folder(store, def, err) < 0)
-		goto failed;
+	/* items made offline before the folder tree was known: into the
+	 * default folder of their type's module */
+	for (int m = 0; m < AT_MODULE_COUNT; m++) {
+		const at_item_type *t = at_model_default_type((at_module)m);
+		if (t == NULL)
+			continue;
+		if (ac_store_default_folder(store, (at_module)m, def, err) < 0)
+			goto failed;
+		if (def[0] != '\0' && ac_store_assign_unfiled(store, t->name, def, err) < 0)
+			goto failed;
+	}
 	if (plan_folders(&e, err) < 0)
 		goto failed;
 	if (item_rounds(&e, err) < 0)

@@ -2,6 +2,7 @@
 #include "store.h"
 #include "faults.h"
 
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +64,30 @@ static const char schema_v1[] =
 	"  reason TEXT NOT NULL,"
 	"  detail TEXT,"
 	"  created TEXT NOT NULL);";
+
+/* Version 2: the bookkeeping of the local files mirror (mirror.h owns these
+ * tables): one row per mirrored folder (its directory) and one per file
+ * (the item it holds and what was last written or read there). */
+static const char schema_v2[] =
+	"CREATE TABLE mirror_folders ("
+	"  folder_id TEXT PRIMARY KEY,"
+	"  dir TEXT NOT NULL UNIQUE,"
+	"  type TEXT NOT NULL,"
+	"  last_scan TEXT);"
+	"CREATE TABLE mirror_files ("
+	"  folder_id TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  local_id TEXT,"
+	"  item_hash TEXT,"
+	"  mtime_ns INTEGER NOT NULL DEFAULT 0,"
+	"  size INTEGER NOT NULL DEFAULT 0,"
+	"  ino INTEGER NOT NULL DEFAULT 0,"
+	"  file_hash TEXT NOT NULL DEFAULT '',"
+	"  base TEXT,"
+	"  error TEXT,"
+	"  error_line INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (folder_id, name));"
+	"CREATE INDEX mirror_files_item ON mirror_files (local_id);";
 
 #define ITEM_COLS "local_id, server_id, client_id, folder_id, type, version, fields, " \
 	"base_fields, state, error, error_retry, error_run, rev, sent"
@@ -192,7 +217,9 @@ static int migrate(ac_store *s, at_error *err)
 	sqlite3_finalize(st);
 	if (version == 0 && exec_sql(s, schema_v1, err) < 0)
 		goto fail;
-	/* later versions: if (version < 2) ALTER ...; */
+	if (version < 2 && exec_sql(s, schema_v2, err) < 0)
+		goto fail;
+	/* later versions: if (version < 3) ALTER ...; */
 	char pragma[64];
 	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", AC_STORE_SCHEMA_VERSION);
 	if (exec_sql(s, pragma, err) < 0)
@@ -201,6 +228,38 @@ static int migrate(ac_store *s, at_error *err)
 fail:
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	return -1;
+}
+
+void ac_store_hash_hex(const void *data, size_t len, char hex_r[AC_STORE_HASH_SIZE])
+{
+	unsigned char h[16];
+	crypto_generichash(h, sizeof(h), data, len, NULL, 0);
+	sodium_bin2hex(hex_r, AC_STORE_HASH_SIZE, h, sizeof(h));
+}
+
+/* SQL ac_hash(v, ...): ac_store_hash_hex() of the arguments' text, each
+ * preceded by its length (NULL: -1), so ("ab", "c") and ("a", "bc") differ. */
+static void sql_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	crypto_generichash_state st;
+	unsigned char h[16];
+	char hex[AC_STORE_HASH_SIZE];
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	for (int i = 0; i < argc; i++) {
+		const unsigned char *t = sqlite3_value_text(argv[i]);
+		long long n = t != NULL ? sqlite3_value_bytes(argv[i]) : -1;
+		crypto_generichash_update(&st, (const unsigned char *)&n, sizeof(n));
+		if (t != NULL)
+			crypto_generichash_update(&st, t, (unsigned long long)n);
+	}
+	crypto_generichash_final(&st, h, sizeof(h));
+	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	sqlite3_result_text(ctx, hex, -1, SQLITE_TRANSIENT);
+}
+
+struct sqlite3 *ac_store_db(ac_store *s)
+{
+	return s->db;
 }
 
 int ac_store_open(const char *path, ac_store **store_r, at_error *err)
@@ -227,6 +286,12 @@ int ac_store_open(const char *path, ac_store **store_r, at_error *err)
 	if (exec_sql(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
 		     " PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;", err) < 0)
 		goto done;
+	if (sqlite3_create_function(s->db, "ac_hash", -1,
+				    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+				    sql_hash, NULL, NULL) != SQLITE_OK) {
+		db_error(s, err, "register ac_hash");
+		goto done;
+	}
 	if (migrate(s, err) < 0)
 		goto done;
 	*store_r = s;
@@ -531,6 +596,17 @@ int ac_store_assign_default_folder(ac_store *s, const char *id, at_error *err)
 	if (st == NULL)
 		return -1;
 	bind_text(st, 1, id);
+	return exec_stmt(s, st, err);
+}
+
+int ac_store_assign_unfiled(ac_store *s, const char *type, const char *id, at_error *err)
+{
+	static const char sql[] = "UPDATE items SET folder_id = ? WHERE folder_id = '' AND type = ?";
+	sqlite3_stmt *st = stmt(s, sql, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, id);
+	bind_text(st, 2, type);
 	return exec_stmt(s, st, err);
 }
 

@@ -36,7 +36,7 @@
 #include "error.h"
 #include "model.h"
 
-#define AC_STORE_SCHEMA_VERSION 1
+#define AC_STORE_SCHEMA_VERSION 2
 #define AC_TYPE_SIZE 32
 /* Largest JSON text read back from one column. */
 #define AC_STORE_JSON_MAX (4u * 1024 * 1024)
@@ -118,6 +118,9 @@ int ac_store_find_folder(ac_store *store, const char *id_or_name,
 			 char id_r[AC_ID_SIZE], at_error *err);
 /* Moves items of folder "" into folder id. */
 int ac_store_assign_default_folder(ac_store *store, const char *id, at_error *err);
+/* Moves the items of folder "" of one item type into folder id. */
+int ac_store_assign_unfiled(ac_store *store, const char *type, const char *id,
+			    at_error *err);
 
 /* --- user commands (one transaction each) ---------------------------------- */
 /* fields must already be valid (at_model_validate). */
@@ -163,6 +166,19 @@ int ac_store_issues(ac_store *store, json_t **list_r, at_error *err);
 int ac_store_issue_count(ac_store *store, int64_t *n_r, at_error *err);
 /* Forgets one sync issue (its own transaction); notFound when there is none. */
 int ac_store_issue_remove(ac_store *store, int64_t id, at_error *err);
+
+/* --- tables of other modules ----------------------------------------------------
+ * A module with tables of its own in the store (the local files mirror,
+ * mirror.h: mirror_folders and mirror_files, schema version 2) runs its SQL
+ * on this handle, inside ac_store_begin()/ac_store_commit() for writes.  The
+ * SQL function ac_hash(v, ...) is registered on it: a hash of its
+ * arguments' text (NULL distinct from ""), 32 hex digits.
+ * ac_store_hash_hex() hashes one buffer the same way (BLAKE2b-128), without
+ * the argument framing: the two are not meant to be compared. */
+#define AC_STORE_HASH_SIZE 33  /* 32 hex digits and the NUL */
+struct sqlite3;
+struct sqlite3 *ac_store_db(ac_store *store);
+void ac_store_hash_hex(const void *data, size_t len, char hex_r[AC_STORE_HASH_SIZE]);
 
 /* --- items ------------------------------------------------------------------ */
 ac_item *ac_item_new(void);

@@ -1252,7 +1252,8 @@ int at_recur_expand(const at_recur_series *s, int64_t from, int64_t to,
 	}
 	qsort(exkeys, n_exk, sizeof(*exkeys), cmp_i64);
 	qsort(exdays, n_exd, sizeof(*exdays), cmp_i64);
-	qsort(list.v, list.n, sizeof(*list.v), cmp_cand);
+	if (list.n > 1) /* list.v is NULL when nothing was found */
+		qsort(list.v, list.n, sizeof(*list.v), cmp_cand);
 
 	size_t cap = list.n + s->n_overrides;
 	at_recur_occurrence *occ = at_arena_alloc(arena, (cap ? cap : 1) * sizeof(*occ));

@@ -19,6 +19,7 @@ PACKAGES=(
     libcurl4-gnutls-dev libical-dev
     # tests
     libcmocka-dev python3 python3-jsonschema openssl
+    khal khard todoman
 )
 
 # Real peers started by tests and benchmarks on loopback (dovecot,

@@ -6,6 +6,7 @@
 
 #include "auth.h"
 #include "folders.h"
+#include "gab.h"
 #include "log.h"
 #include "model.h"
 #include "perms.h"
@@ -27,6 +28,9 @@ static const struct method {
 	{"Folder/getPermissions", as_folder_get_permissions},
 	{"Folder/setPermissions", as_folder_set_permissions},
 	{"Account/changePassword", change_password},
+	{"Account/getPersonalData", as_personal_get},
+	{"Account/setPersonalData", as_personal_set},
+	{"Contact/search", as_contact_search},
 };
 
 #define N_METHODS (sizeof(methods) / sizeof(methods[0]))

@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "gab.h"
 #include "log.h"
 #include "password.h"
 
@@ -164,6 +165,9 @@ int as_account_create(as_store *s, at_arena *a, const char *login, const char *n
 		if (s->ops->folder_add(s, &f, err) < 0)
 			goto fail;
 	}
+	/* the user's entry in the Global Address Book, in the same transaction */
+	if (as_gab_user_entry(s, a, u, err) < 0)
+		goto fail;
 	if (s->ops->commit(s, err) < 0)
 		return -1;
 	if (user_r != NULL)

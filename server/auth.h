@@ -28,8 +28,9 @@ int as_auth_init(void);
 /* Hash for storage (into an arena string). */
 const char *as_password_hash(at_arena *a, const char *password, at_error *err);
 
-/* Creates a user with default folders (Contacts, Calendar, Tasks) in one
- * transaction.  The password must not be weak. */
+/* Creates a user with default folders (Contacts, Calendar, Tasks) and an
+ * entry in the Global Address Book (gab.h) in one transaction.  The
+ * password must not be weak. */
 int as_account_create(as_store *s, at_arena *a, const char *login, const char *name,
 		      const char *email, const char *password, const as_user **user_r,
 		      at_error *err);

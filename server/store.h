@@ -68,6 +68,14 @@ typedef struct as_folder {
  * share it with the whole organisation.  Its members are implicit. */
 #define AS_GROUP_EVERYONE "everyone"
 
+/* The Global Address Book (gab.h): a public contacts folder without an
+ * owner, made by the schema migration, that every user reads through a
+ * reviewer grant to AS_GROUP_EVERYONE and only the server writes. */
+#define AS_GAB_FOLDER_ID "gab"
+#define AS_GAB_FOLDER_NAME "Global Address Book"
+/* Matches of a contact search that are ranked (store_ops.contact_search). */
+#define AS_SEARCH_RANKED_MAX 1000
+
 typedef struct as_group {
 	const char *id, *name;
 	/* members by login: id, login and name are set (group_get_* and
@@ -95,6 +103,8 @@ typedef int as_change_cb(void *ctx, const as_change *change);
 typedef int as_user_cb(void *ctx, const as_user *user);
 typedef int as_folder_cb(void *ctx, const as_folder *folder);
 typedef int as_group_cb(void *ctx, const as_group *group);
+/* An item id (valid during the call); return 1 to stop early, -1 on failure. */
+typedef int as_id_cb(void *ctx, const char *id);
 
 typedef struct as_store_ops {
 	const char *name;
@@ -237,6 +247,27 @@ typedef struct as_store_ops {
 	 * horizon accordingly; *purged_r = number removed. */
 	int (*purge_tombstones)(as_store *s, int64_t before, int64_t *purged_r,
 				at_error *err);
+
+	/* Directory entries: the item of the Global Address Book standing for a
+	 * principal (a user's contact; is_group for a group's list).
+	 * directory_entry_get sets *item_id_r to NULL when there is none;
+	 * directory_entry_set inserts or replaces. */
+	int (*directory_entry_get)(as_store *s, const char *principal_id, at_arena *a,
+				   const char **item_id_r, at_error *err);
+	int (*directory_entry_set)(as_store *s, const char *principal_id, bool is_group,
+				   const char *item_id, at_error *err);
+	/* Full-text search of the contacts of one folder.  Every contact item
+	 * is indexed as it is written (name, e-mail, company and phone fields;
+	 * case and diacritics folded).  An item matches when each of the words
+	 * begins a word of those fields (words are plain text: any search
+	 * syntax of the backend in them is taken literally).  Ids come best
+	 * match first (equal ones by name) until cb returns 1; access is the
+	 * caller's business.  Ranking costs time per match, so at most
+	 * AS_SEARCH_RANKED_MAX matches are ranked: when more match, the best of
+	 * the first ones in index order come and *truncated_r is set. */
+	int (*contact_search)(as_store *s, const char *folder_id, const char *const *words,
+			      size_t n_words, at_arena *a, as_id_cb *cb, void *ctx,
+			      bool *truncated_r, at_error *err);
 } as_store_ops;
 
 struct as_store {

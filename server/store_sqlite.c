@@ -12,9 +12,10 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include "fts5_query.h"
 #include "log.h"
 
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 
 enum stmt_id {
 	S_BEGIN_READ, S_BEGIN_WRITE, S_COMMIT, S_ROLLBACK,
@@ -33,6 +34,7 @@ enum stmt_id {
 	S_FOLDER_CHILDREN, S_FOLDER_TOPS, S_FOLDER_UPDATE, S_FOLDER_TOMB_ADD,
 	S_FOLDER_ITEMS_DEL, S_FOLDER_ITEM_TOMBS_DEL, S_FOLDER_GRANTS_DEL, S_FOLDER_DEL,
 	S_FCLIENT_ADD, S_FCLIENT_GET,
+	S_DIR_GET, S_DIR_SET, S_CONTACT_SEARCH,
 	S_COUNT
 };
 
@@ -152,6 +154,18 @@ static const char *const stmt_sql[S_COUNT] = {
 			  " VALUES (?1,?2,?3)",
 	[S_FCLIENT_GET] = "SELECT folder_id FROM folder_client_ids WHERE user_id = ?1"
 			  " AND client_id = ?2",
+	[S_DIR_GET] = "SELECT item_id FROM directory_entries WHERE principal_id = ?1",
+	[S_DIR_SET] = "INSERT INTO directory_entries(principal_id, is_group, item_id)"
+		      " VALUES (?1,?2,?3) ON CONFLICT(principal_id) DO UPDATE SET"
+		      " is_group = excluded.is_group, item_id = excluded.item_id",
+	/* best first: bm25 weighs names above e-mail, company and phone (the
+	 * folder column only selects); equal scores by name.  bm25 costs a few
+	 * microseconds a row: only the first ?2 matches are ranked */
+	[S_CONTACT_SEARCH] = "SELECT d.item_id FROM (SELECT rowid AS docid, name,"
+			     " bm25(contact_fts, 0.0, 4.0, 2.0, 1.0, 1.0) AS score"
+			     " FROM contact_fts WHERE contact_fts MATCH ?1 LIMIT ?2) m"
+			     " JOIN search_docs d ON d.docid = m.docid"
+			     " ORDER BY m.score, m.name, d.item_id",
 };
 
 static const char *const schema_v1[] = {
@@ -218,7 +232,110 @@ static const char *const schema_v4[] = {
 	NULL,
 };
 
-static const char *const *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4};
+/* v5: contact search and the Global Address Book (gab.h).
+ *
+ * contact_fts is an FTS5 index of every contact item (name, e-mail, company
+ * and phone fields; unicode61 folds case and, with remove_diacritics 2,
+ * accents: "muller" finds "Müller").  Its rowid is a docid of search_docs,
+ * an INTEGER PRIMARY KEY (stable across VACUUM, unlike the rowid of items).
+ * Triggers on items keep it in step with every write, whoever makes it
+ * (item_put, item_delete, folder_delete).  The phone column holds each
+ * number as written and again with its separators removed, so that
+ * "+49 30 1234", "30 1234" and "49301234" all find +49 (30) 1234-56.
+ *
+ * The Global Address Book is a public contacts folder without an owner,
+ * with a reviewer grant to "everyone" and no admin (so nobody can change its
+ * permissions, rename or delete it, and nobody can write its items), and
+ * an entry per user made from the account; directory_entries maps each
+ * principal to its entry. */
+#define FTS_F(r, f) "ifnull(json_extract(" r "fields, '$." f "'), '')"
+#define FTS_SP " || ' ' || "
+#define FTS_NAME(r) \
+	FTS_F(r, "displayName") FTS_SP FTS_F(r, "firstName") FTS_SP FTS_F(r, "middleName") \
+	FTS_SP FTS_F(r, "lastName") FTS_SP FTS_F(r, "nickname")
+#define FTS_EMAIL(r) FTS_F(r, "email1") FTS_SP FTS_F(r, "email2") FTS_SP FTS_F(r, "email3")
+#define FTS_COMPANY(r) FTS_F(r, "company") FTS_SP FTS_F(r, "department")
+#define FTS_PHONES(r, sep) \
+	FTS_F(r, "phoneBusiness") sep FTS_F(r, "phoneBusiness2") sep \
+	FTS_F(r, "phoneBusinessFax") sep FTS_F(r, "phoneMobile") sep FTS_F(r, "phoneHome") sep \
+	FTS_F(r, "phoneHome2") sep FTS_F(r, "phoneHomeFax") sep FTS_F(r, "phoneCar") sep \
+	FTS_F(r, "phoneCompany") sep FTS_F(r, "phoneOther") sep FTS_F(r, "phoneOtherFax") sep \
+	FTS_F(r, "phonePager") sep FTS_F(r, "phoneTelex") sep FTS_F(r, "phoneTtyTdd") sep \
+	FTS_F(r, "phoneAssistant") sep FTS_F(r, "phoneCallback") sep FTS_F(r, "phoneIsdn") sep \
+	FTS_F(r, "phonePrimary") sep FTS_F(r, "phoneRadio")
+#define FTS_DIGITS(x) \
+	"replace(replace(replace(replace(replace(replace(replace(" x ", ' ', ''), '-', ''),"\
+	" '(', ''), ')', ''), '.', ''), '/', ''), '+', '')"
+#define FTS_PHONE(r) FTS_PHONES(r, FTS_SP) FTS_SP FTS_DIGITS(FTS_PHONES(r, " || ',' || "))
+#define FTS_ROW(r) FTS_NAME(r) ", " FTS_EMAIL(r) ", " FTS_COMPANY(r) ", " FTS_PHONE(r)
+
+static const char *const schema_v5[] = {
+	"CREATE TABLE search_docs(docid INTEGER PRIMARY KEY, item_id TEXT UNIQUE NOT NULL)",
+	"CREATE VIRTUAL TABLE contact_fts USING fts5(folder, name, email, company, phone,"
+	" tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3')",
+	/* the contacts there are already */
+	"INSERT INTO search_docs(item_id) SELECT id FROM items WHERE type = 'contact'",
+	"INSERT INTO contact_fts(rowid, folder, name, email, company, phone)"
+	" SELECT d.docid, i.folder_id, " FTS_ROW("i.") " FROM items i"
+	" JOIN search_docs d ON d.item_id = i.id",
+	"CREATE TRIGGER items_search_insert AFTER INSERT ON items WHEN new.type = 'contact'"
+	" BEGIN"
+	" INSERT INTO search_docs(item_id) VALUES (new.id);"
+	" INSERT INTO contact_fts(rowid, folder, name, email, company, phone)"
+	"  SELECT docid, new.folder_id, " FTS_ROW("new.") " FROM search_docs"
+	"  WHERE item_id = new.id;"
+	" END",
+	"CREATE TRIGGER items_search_delete AFTER DELETE ON items WHEN old.type = 'contact'"
+	" BEGIN"
+	" DELETE FROM contact_fts WHERE rowid = (SELECT docid FROM search_docs"
+	"  WHERE item_id = old.id);"
+	" DELETE FROM search_docs WHERE item_id = old.id;"
+	" END",
+	"CREATE TRIGGER items_search_update AFTER UPDATE ON items"
+	" WHEN old.type = 'contact' OR new.type = 'contact'"
+	" BEGIN"
+	" DELETE FROM contact_fts WHERE rowid = (SELECT docid FROM search_docs"
+	"  WHERE item_id = old.id);"
+	" DELETE FROM search_docs WHERE item_id = old.id AND new.type IS NOT 'contact';"
+	" INSERT OR IGNORE INTO search_docs(item_id) SELECT new.id WHERE new.type = 'contact';"
+	" INSERT INTO contact_fts(rowid, folder, name, email, company, phone)"
+	"  SELECT docid, new.folder_id, " FTS_ROW("new.") " FROM search_docs"
+	"  WHERE new.type = 'contact' AND item_id = new.id;"
+	" END",
+	"CREATE TABLE directory_entries(principal_id TEXT PRIMARY KEY,"
+	" is_group INTEGER NOT NULL, item_id TEXT NOT NULL) WITHOUT ROWID",
+	/* the folder, its grant (reviewer: see, read all) and the users' entries,
+	 * at a new modseq so that every client learns of them */
+	"UPDATE meta SET value = value + 1 WHERE key = 'modseq'",
+	"INSERT INTO folders(id, parent_id, owner_id, name, module, type, is_default, version,"
+	" created_version) SELECT '" AS_GAB_FOLDER_ID "', NULL, NULL, '" AS_GAB_FOLDER_NAME "',"
+	" 'contacts', 'public', 0, value, value FROM meta WHERE key = 'modseq'",
+	"INSERT INTO folder_grants(folder_id, principal_id, is_group, folder_right, read, write,"
+	" del, admin, created_version) SELECT '" AS_GAB_FOLDER_ID "', '" AS_GROUP_EVERYONE "', 1,"
+	" 1, 2, 0, 0, 0, value FROM meta WHERE key = 'modseq'",
+	"INSERT INTO items(id, folder_id, type, created_by, client_id, version, created_version,"
+	" fields, field_versions) SELECT lower(hex(randomblob(12))), '" AS_GAB_FOLDER_ID "',"
+	" 'contact', u.id, NULL, m.value, m.value,"
+	" json_object('displayName', u.name, 'email1', u.email),"
+	" json_object('displayName', m.value, 'email1', m.value)"
+	" FROM users u, meta m WHERE m.key = 'modseq' ORDER BY u.login",
+	"INSERT INTO directory_entries(principal_id, is_group, item_id)"
+	" SELECT created_by, 0, id FROM items WHERE folder_id = '" AS_GAB_FOLDER_ID "'",
+	NULL,
+};
+
+#undef FTS_ROW
+#undef FTS_PHONE
+#undef FTS_DIGITS
+#undef FTS_PHONES
+#undef FTS_COMPANY
+#undef FTS_EMAIL
+#undef FTS_NAME
+#undef FTS_SP
+#undef FTS_F
+
+static const char *const *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4,
+						schema_v5};
 
 typedef struct sq_store {
 	as_store base;
@@ -1298,6 +1415,66 @@ static int sq_purge_tombstones(as_store *base, int64_t before, int64_t *purged_r
 	return 0;
 }
 
+/* --- directory entries and contact search ------------------------------------ */
+
+static int sq_directory_entry_get(as_store *base, const char *principal_id, at_arena *a,
+				  const char **item_id_r, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_DIR_GET, err);
+	*item_id_r = NULL;
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, principal_id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*item_id_r = col_text(st, 0, a);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(s, err, "read directory entry");
+	return 0;
+}
+
+static int sq_directory_entry_set(as_store *base, const char *principal_id, bool is_group,
+				  const char *item_id, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_DIR_SET, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, principal_id);
+	sqlite3_bind_int(st, 2, is_group);
+	bind_text(st, 3, item_id);
+	return exec_done(s, st, err, "write directory entry");
+}
+
+static int sq_contact_search(as_store *base, const char *folder_id, const char *const *words,
+			     size_t n_words, at_arena *a, as_id_cb *cb, void *ctx,
+			     bool *truncated_r, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_CONTACT_SEARCH, err);
+	*truncated_r = false;
+	if (st == NULL)
+		return -1;
+	/* the MATCH text is a bound value built from quoted words: see
+	 * fts5_query.h */
+	bind_text(st, 1, as_fts5_query(a, folder_id, words, n_words));
+	sqlite3_bind_int(st, 2, AS_SEARCH_RANKED_MAX);
+	int rc, stop = 0, rows = 0;
+	while (stop == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		rows++;
+		stop = cb(ctx, (const char *)sqlite3_column_text(st, 0));
+	}
+	*truncated_r = stop == 0 && rows == AS_SEARCH_RANKED_MAX;
+	sqlite3_reset(st);
+	if (stop < 0)
+		return -1;
+	if (stop == 0 && rc != SQLITE_DONE)
+		return db_fail(s, err, "search contacts");
+	return 0;
+}
+
 static void sq_close(as_store *base)
 {
 	sq_store *s = (sq_store *)base;
@@ -1356,6 +1533,9 @@ static const as_store_ops sqlite_ops = {
 	.changes = sq_changes,
 	.item_list = sq_item_list,
 	.purge_tombstones = sq_purge_tombstones,
+	.directory_entry_get = sq_directory_entry_get,
+	.directory_entry_set = sq_directory_entry_set,
+	.contact_search = sq_contact_search,
 };
 
 static int exec_sql(sq_store *s, const char *sql, at_error *err)

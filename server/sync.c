@@ -485,6 +485,15 @@ static int apply_update(struct sync_run *run, const at_change *c, json_t *r, at_
 		json_object_set_new(it.field_versions, k, json_integer(modseq));
 		changed = true;
 	}
+	/* each field may be valid and the merged item not (an end before the
+	 * start, a rule that no longer fits the start): check it whole */
+	if (changed && at_model_validate(type, it.fields, false, &ie) < 0) {
+		json_decref(conflicts);
+		json_decref(lost);
+		result_error(r, &ie);
+		rc = 0;
+		goto done;
+	}
 	if (json_array_size(conflicts) > 0)
 		json_object_set_new(r, "conflict",
 				    json_pack("{s:s,s:O,s:O}", "policy",

@@ -93,7 +93,8 @@ class AuthTest(TempDirTestCase):
         # both schemes work for POST /api as well
         for auth in ("basic", "bearer"):
             res = api.result("Folder/sync", {}, auth=auth)
-            self.assertEqual(len(res["created"]), 3)
+            # the default folders and the Global Address Book
+            self.assertEqual(len(res["created"]), 4)
 
         # no credentials at all
         self.assertHttpError(api.session(auth=None), 401, "unauthorized")
@@ -319,12 +320,12 @@ class AuthTest(TempDirTestCase):
         responses = r.body["methodResponses"]
         self.assertEqual([x[2] for x in responses], ["a", "b", "c"])
         self.assertEqual(responses[0][0], "Folder/sync")
-        self.assertEqual(len(responses[0][1]["created"]), 3)
+        self.assertEqual(len(responses[0][1]["created"]), 4)
         self.assertEqual(responses[1][0], "error")
         self.assertEqual(responses[1][1]["type"], "unknownMethod")
         self.assertEqual(responses[1][1]["retry"], "final")
         self.assertEqual(responses[2][0], "Folder/sync")
-        self.assertEqual(len(responses[2][1]["created"]), 3)
+        self.assertEqual(len(responses[2][1]["created"]), 4)
 
     def test_change_password(self):
         api = self.api()        # makes the change
@@ -363,7 +364,7 @@ class AuthTest(TempDirTestCase):
 
         # the token used for the change still works, the other one is revoked
         self.assertSessionOf(api.session(auth="bearer"), "alice")
-        self.assertEqual(len(api.result("Folder/sync", {})["created"]), 3)
+        self.assertEqual(len(api.result("Folder/sync", {})["created"]), 4)
         self.assertHttpError(other.session(auth="bearer"), 401, "unauthorized")
         # the old password is refused, the new one accepted
         self.assertHttpError(self.api().session(auth="basic"), 401, "unauthorized")

@@ -94,7 +94,8 @@ class GroupsCliTest(TempDirTestCase):
         self.assertEqual(self.listing(), {"sales": ["bob"]})
         # the server keeps serving the same data
         res = api.result("Folder/sync", {"sinceToken": None})
-        self.assertEqual(len(res["created"]), 3)
+        # the default folders and the Global Address Book
+        self.assertEqual(len(res["created"]), 4)
 
 
 if __name__ == "__main__":

@@ -55,7 +55,8 @@ class SharingTest(TempDirTestCase):
         self.alice_id = self.alice.session().body["user"]["id"]
         self.bob_id = self.bob.session().body["user"]["id"]
         res = self.bob.result("Folder/sync", {"sinceToken": None})
-        self.assertEqual(len(res["created"]), 3)
+        # his default folders and the Global Address Book
+        self.assertEqual(len(res["created"]), 4)
         self.bob_token = res["newToken"]
         res = self.alice.result("Item/sync", {
             "folderId": self.a_contacts, "sinceToken": None,

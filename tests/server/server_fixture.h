@@ -47,6 +47,17 @@ typedef struct fx {
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
+/* SQL turning a database back to schema version 4 (before the search index
+ * and the Global Address Book), for tests of older migrations: run it
+ * before dropping the objects of older versions. */
+#define FX_UNDO_SCHEMA_V5 \
+	"DROP TRIGGER items_search_insert; DROP TRIGGER items_search_delete;" \
+	" DROP TRIGGER items_search_update; DROP TABLE contact_fts;" \
+	" DROP TABLE search_docs; DROP TABLE directory_entries;" \
+	" DELETE FROM items WHERE folder_id = 'gab';" \
+	" DELETE FROM folder_grants WHERE folder_id = 'gab';" \
+	" DELETE FROM folders WHERE id = 'gab'; PRAGMA user_version = 4;"
+
 /* cmocka setup/teardown: *state becomes a fx *. */
 int fx_setup_empty(void **state);   /* store only */
 int fx_setup_users(void **state);   /* store + alice + bob */

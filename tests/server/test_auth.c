@@ -401,12 +401,13 @@ static void test_account_create_validation(void **state)
 					   "a2@example.org", "Completely-Different-9", NULL, &err),
 			 -1);
 	assert_string_equal(err.code, "alreadyExists");
-	/* and nothing half-made: still just alice's three folders */
+	/* and nothing half-made: still just alice's three folders (and the
+	 * Global Address Book) */
 	as_ctx ctx = fx_ctx(f, f->alice, NULL);
 	json_t *args = json_object();
 	json_t *r = as_folder_sync(&ctx, args, &err);
 	json_decref(args);
-	assert_int_equal(json_array_size(json_object_get(r, "created")), 3);
+	assert_int_equal(json_array_size(json_object_get(r, "created")), 4);
 	json_decref(r);
 
 	/* admin password reset */
