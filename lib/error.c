@@ -88,3 +88,21 @@ int at_retry_parse(const char *name, at_retry *retry_r)
 		}
 	return -1;
 }
+
+void at_error_scrub(at_error *err)
+{
+	unsigned char *p = (unsigned char *)err->message;
+	while (*p) {
+		unsigned c = *p;
+		size_t len = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2
+			     : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+		bool ok = len > 0;
+		for (size_t i = 1; ok && i < len; i++)
+			ok = (p[i] & 0xC0) == 0x80;
+		if (!ok || (len == 1 && (c < 0x20 || c == 0x7F))) {
+			*p++ = '?';
+			continue;
+		}
+		p += len;
+	}
+}

@@ -74,6 +74,9 @@ int at_error_set(at_error *err, const char *code, at_scope scope, at_retry retry
 		 const char *field, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 int at_error_copy(at_error *dst, const at_error *src);
+/* Error messages may quote input cut at a byte count: replaces broken UTF-8
+ * sequences and control characters in the message by '?'. */
+void at_error_scrub(at_error *err);
 
 const char *at_scope_name(at_scope scope);
 int at_scope_parse(const char *name, at_scope *scope_r);

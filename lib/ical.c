@@ -67,25 +67,6 @@ static void vec_free(vec *a)
 
 /* ---- errors ------------------------------------------------------------- */
 
-/* Error messages quote input cut at a byte count: never leave a broken
- * UTF-8 sequence (or a control character) in them. */
-static void utf8_scrub(char *s)
-{
-	unsigned char *p = (unsigned char *)s;
-	while (*p) {
-		unsigned c = *p;
-		size_t len = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2
-			     : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-		bool ok = len > 0;
-		for (size_t i = 1; ok && i < len; i++)
-			ok = (p[i] & 0xC0) == 0x80;
-		if (!ok || (len == 1 && (c < 0x20 || c == 0x7F))) {
-			*p++ = '?';
-			continue;
-		}
-		p += len;
-	}
-}
 
 
 typedef struct parser {
@@ -110,7 +91,7 @@ static int perr(parser *p, unsigned line, const char *code, const char *fmt, ...
 	at_error_set(p->err, code, AT_SCOPE_ITEM, AT_RETRY_FINAL, FIELD, "line %u: %s", line,
 		     msg);
 	if (p->err != NULL)
-		utf8_scrub(p->err->message);
+		at_error_scrub(p->err);
 	return -1;
 }
 
@@ -2187,7 +2168,7 @@ static int series_time(const at_ical_time *t, const char *field, at_recur_time *
 		at_error_set(err, AT_E_INVALID_FIELD, AT_SCOPE_ITEM, AT_RETRY_FINAL, field,
 			     "%s: time zone \"%.64s\" is not an IANA zone", field, t->tzid);
 		if (err != NULL)
-			utf8_scrub(err->message);
+			at_error_scrub(err);
 		return -1;
 	}
 	*r = t->t;

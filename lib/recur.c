@@ -148,30 +148,11 @@ int at_recur_time_parse(const char *s, at_recur_time *t_r)
 	return 0;
 }
 
-/* Error messages quote input cut at a byte count: never leave a broken
- * UTF-8 sequence (or a control character) in them. */
-static void utf8_scrub(char *s)
-{
-	unsigned char *p = (unsigned char *)s;
-	while (*p) {
-		unsigned c = *p;
-		size_t len = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2
-			     : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-		bool ok = len > 0;
-		for (size_t i = 1; ok && i < len; i++)
-			ok = (p[i] & 0xC0) == 0x80;
-		if (!ok || (len == 1 && (c < 0x20 || c == 0x7F))) {
-			*p++ = '?';
-			continue;
-		}
-		p += len;
-	}
-}
 
 static int scrub(at_error *err, int rc)
 {
 	if (err != NULL)
-		utf8_scrub(err->message);
+		at_error_scrub(err);
 	return rc;
 }
 

@@ -175,29 +175,6 @@ static int bad_arg(at_error *err, const char *field, const char *msg)
 			    "%s", msg);
 }
 
-/* Checks that args has only the allowed members and a valid folderId. */
-static const char *folder_id_arg(json_t *args, const char *const *allowed, at_error *err)
-{
-	const char *k;
-	json_t *v;
-	json_object_foreach(args, k, v) {
-		bool ok = false;
-		for (const char *const *a = allowed; *a != NULL; a++)
-			ok = ok || strcmp(*a, k) == 0;
-		if (!ok) {
-			at_error_set(err, AT_E_INVALID_ARGUMENTS, AT_SCOPE_FOLDER, AT_RETRY_FINAL,
-				     k, "unknown argument \"%.64s\"", k);
-			return NULL;
-		}
-	}
-	json_t *f = json_object_get(args, "folderId");
-	if (!json_is_string(f) || !at_id_valid(json_string_value(f))) {
-		bad_arg(err, "folderId", "folderId must be a folder id");
-		return NULL;
-	}
-	return json_string_value(f);
-}
-
 json_t *as_folder_get_permissions(as_ctx *ctx, json_t *args, at_error *err)
 {
 	static const char *const allowed[] = {"folderId", NULL};
@@ -205,7 +182,7 @@ json_t *as_folder_get_permissions(as_ctx *ctx, json_t *args, at_error *err)
 	as_folder f;
 	at_rights rights;
 	json_t *entries, *result = NULL;
-	const char *fid = folder_id_arg(args, allowed, err);
+	const char *fid = as_folder_id_arg(args, allowed, err);
 	if (fid == NULL || s->ops->begin(s, false, err) < 0)
 		return NULL;
 	if (as_load_folder(ctx, fid, &f, &rights, err) == 0 &&
@@ -346,7 +323,7 @@ json_t *as_folder_set_permissions(as_ctx *ctx, json_t *args, at_error *err)
 	json_t *entries;
 	as_perm_change *changes = NULL;
 	size_t n_changes = 0;
-	const char *fid = folder_id_arg(args, allowed, err);
+	const char *fid = as_folder_id_arg(args, allowed, err);
 	if (fid == NULL)
 		return NULL;
 	json_t *set = json_object_get(args, "set"), *remove = json_object_get(args, "remove");

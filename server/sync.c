@@ -719,7 +719,7 @@ static int on_list(void *p, const as_change *c)
 	return 0;
 }
 
-static const char *folder_arg(json_t *args, const char *const *allowed, at_error *err)
+const char *as_folder_id_arg(json_t *args, const char *const *allowed, at_error *err)
 {
 	const char *k;
 	json_t *v;
@@ -750,7 +750,7 @@ json_t *as_item_list(as_ctx *ctx, json_t *args, at_error *err)
 	json_t *result = NULL;
 	struct list_walk w = {ctx, {0}, json_array(), err};
 	int64_t current;
-	const char *fid = folder_arg(args, allowed, err);
+	const char *fid = as_folder_id_arg(args, allowed, err);
 	if (fid == NULL)
 		goto done;
 	if (s->ops->begin(s, false, err) < 0)
@@ -774,7 +774,7 @@ json_t *as_item_get(as_ctx *ctx, json_t *args, at_error *err)
 	as_folder folder;
 	at_rights rights;
 	json_t *result = NULL, *items = json_array(), *missing = json_array();
-	const char *fid = folder_arg(args, allowed, err);
+	const char *fid = as_folder_id_arg(args, allowed, err);
 	json_t *ids = json_object_get(args, "ids");
 	if (fid == NULL)
 		goto done;

@@ -41,6 +41,9 @@ int as_folder_to_json(as_ctx *ctx, const as_folder *f, const at_rights *rights, 
 		      at_error *err);
 
 json_t *as_folder_sync(as_ctx *ctx, json_t *args, at_error *err);
+/* Checks that args holds only the allowed members (NULL-terminated) and a
+ * valid folderId, which it returns; NULL with invalidArguments otherwise. */
+const char *as_folder_id_arg(json_t *args, const char *const *allowed, at_error *err);
 json_t *as_item_sync(as_ctx *ctx, json_t *args, at_error *err);
 json_t *as_item_list(as_ctx *ctx, json_t *args, at_error *err);
 json_t *as_item_get(as_ctx *ctx, json_t *args, at_error *err);

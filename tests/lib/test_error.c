@@ -219,9 +219,22 @@ static void test_wire_optional_members(void **state)
 	assert_string_equal(back.code, "serverFail");
 }
 
+static void test_scrub(void **state)
+{
+	at_error err;
+	/* a cut two-byte sequence, a lone continuation byte, a control
+	 * character; valid multi-byte text stays */
+	at_error_set(&err, AT_E_INVALID_FIELD, AT_SCOPE_ITEM, AT_RETRY_FINAL, NULL,
+		     "line 3: caf\xc3\xa9 \xe2\x82 x\x80y\x01z \xf0\x9f\x93\x85 end\xc3");
+	at_error_scrub(&err);
+	assert_string_equal(err.message,
+			    "line 3: caf\xc3\xa9 ?? x?y?z \xf0\x9f\x93\x85 end?");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_scrub),
 		cmocka_unit_test(test_set_fills_everything),
 		cmocka_unit_test(test_set_truncates_safely),
 		cmocka_unit_test(test_copy),
