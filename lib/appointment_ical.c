@@ -469,6 +469,14 @@ static const char *strip_mailto(const char *a)
 	return strncasecmp(a, "mailto:", 7) == 0 ? a + 7 : a;
 }
 
+/* ";NAME=value", quoted when the value must be (it was unquoted by the
+ * reader, so it holds no '"'). */
+static void put_param(at_buf *b, const char *name, const char *value)
+{
+	bool quote = value[0] == '\0' || strpbrk(value, ",;:") != NULL;
+	at_buf_printf(b, quote ? ";%s=\"%s\"" : ";%s=%s", name, value);
+}
+
 /* An attendee (or, organizer=true, the organizer) as an object; NULL when
  * it has no address. */
 static json_t *person(const at_ical_attendee *a, bool organizer)
@@ -498,26 +506,26 @@ static json_t *person(const at_ical_attendee *a, bool organizer)
 	if (!organizer && ps != NULL)
 		json_object_set_new(o, "status", json_string(ps));
 	else if (a->partstat != NULL)
-		at_buf_printf(&extra, ";PARTSTAT=%s", a->partstat);
+		put_param(&extra, "PARTSTAT", a->partstat);
 	if (!organizer && role != NULL)
 		json_object_set_new(o, "role", json_string(role));
 	else if (a->role != NULL)
-		at_buf_printf(&extra, ";ROLE=%s", a->role);
+		put_param(&extra, "ROLE", a->role);
 	if (!organizer && a->rsvp != NULL &&
 	    (strcasecmp(a->rsvp, "TRUE") == 0 || strcasecmp(a->rsvp, "FALSE") == 0))
 		json_object_set_new(o, "rsvp", json_boolean(strcasecmp(a->rsvp, "TRUE") == 0));
 	else if (a->rsvp != NULL)
-		at_buf_printf(&extra, ";RSVP=%s", a->rsvp);
+		put_param(&extra, "RSVP", a->rsvp);
 	if (!organizer && a->comment != NULL)
 		json_object_set_new(o, "comment", one_line(a->comment));
 	else if (a->comment != NULL)
-		at_buf_printf(&extra, ";X-RESPONSE-COMMENT=\"%s\"", a->comment);
+		put_param(&extra, "X-RESPONSE-COMMENT", a->comment);
 	/* the CUTYPE the writer gives an internal participant's type is not kept */
 	const char *dflt = !internal ? NULL
 			   : strcmp(type, "group") == 0 ? "GROUP"
 			   : strcmp(type, "resource") == 0 ? "RESOURCE" : "INDIVIDUAL";
 	if (a->cutype != NULL && !(dflt != NULL && strcasecmp(a->cutype, dflt) == 0))
-		at_buf_printf(&extra, ";CUTYPE=%s", a->cutype);
+		put_param(&extra, "CUTYPE", a->cutype);
 	params_text(&extra, &a->extra, "X-ATRIUM-TYPE", "X-ATRIUM-LOGIN");
 	if (extra.len > 0)
 		json_object_set_new(o, "icalParams", json_string(extra.data));
@@ -525,24 +533,31 @@ static json_t *person(const at_ical_attendee *a, bool organizer)
 	return o;
 }
 
-static json_t *participants(const at_ical_item *ev)
+/* The attendees that make participants; rejected[i] marks the others (no
+ * address, or someone named twice: the first one counts), which are kept
+ * in icalExtra. */
+static json_t *participants(const at_ical_item *ev, bool *rejected)
 {
 	json_t *list = json_array();
 	for (size_t i = 0; i < ev->n_attendees; i++) {
 		json_t *p = person(&ev->attendees[i], false);
+		rejected[i] = p == NULL;
 		if (p == NULL)
 			continue;
-		/* a file naming someone twice: the first one counts */
 		bool dup = false;
 		size_t k;
 		json_t *q;
 		const char *pa = json_string_value(json_object_get(p, "address"));
 		const char *pl = json_string_value(json_object_get(p, "login"));
+		const char *pt = json_string_value(json_object_get(p, "type"));
 		json_array_foreach(list, k, q) {
 			const char *qa = json_string_value(json_object_get(q, "address"));
 			const char *ql = json_string_value(json_object_get(q, "login"));
-			dup |= (pa && qa && strcasecmp(pa, qa) == 0) || (pl && ql && strcmp(pl, ql) == 0);
+			const char *qt = json_string_value(json_object_get(q, "type"));
+			dup |= (pa && qa && strcasecmp(pa, qa) == 0) ||
+			       (pl && ql && strcmp(pl, ql) == 0 && strcmp(pt, qt) == 0);
 		}
+		rejected[i] = dup;
 		if (dup)
 			json_decref(p);
 		else
@@ -570,7 +585,8 @@ static const char *const show_as[][2] = {
 };
 
 /* The unmapped parts of an event as content lines (LF between lines). */
-static void extra_text(at_buf *out, const at_ical_item *ev, size_t reminder, bool standalone)
+static void extra_text(at_buf *out, const at_ical_item *ev, size_t reminder, bool standalone,
+		       const bool *rejected, bool organizer_rejected)
 {
 	at_arena *a = at_arena_new(0);
 	at_ical_item d = {0};
@@ -607,6 +623,14 @@ static void extra_text(at_buf *out, const at_ical_item *ev, size_t reminder, boo
 	for (size_t i = 0; i < ev->n_alarms; i++)
 		if (i != reminder)
 			d.alarms[d.n_alarms++] = ev->alarms[i];
+	d.attendees = at_arena_alloc(a, (ev->n_attendees + 1) * sizeof(*d.attendees));
+	for (size_t i = 0; i < ev->n_attendees; i++)
+		if (rejected[i])
+			d.attendees[d.n_attendees++] = ev->attendees[i];
+	if (organizer_rejected) {
+		d.has_organizer = true;
+		d.organizer = ev->organizer;
+	}
 	if (standalone) {
 		/* an instance whose series the file lacks stays one, with what
 		 * else it says about recurrence */
@@ -687,12 +711,17 @@ static void common_fields(const at_ical_item *ev, json_t *f, bool standalone)
 		       : strcasecmp(ev->transp, "OPAQUE") == 0 ? "busy" : NULL;
 	if (busy != NULL)
 		json_object_set_new(f, "showAs", json_string(busy));
+	bool organizer_rejected = false;
 	if (ev->has_organizer) {
 		json_t *o = person(&ev->organizer, true);
 		if (o != NULL)
 			json_object_set_new(f, "organizer", o);
+		organizer_rejected = o == NULL;
 	}
-	json_t *p = participants(ev);
+	bool *rejected = calloc(ev->n_attendees + 1, sizeof(bool));
+	if (rejected == NULL)
+		abort();
+	json_t *p = participants(ev, rejected);
 	if (json_array_size(p) > 0)
 		json_object_set_new(f, "participants", p);
 	else
@@ -708,7 +737,8 @@ static void common_fields(const at_ical_item *ev, json_t *f, bool standalone)
 		json_object_set_new(f, "sequence", json_integer(ev->sequence));
 	at_buf extra;
 	at_buf_init(&extra, 0);
-	extra_text(&extra, ev, reminder, standalone);
+	extra_text(&extra, ev, reminder, standalone, rejected, organizer_rejected);
+	free(rejected);
 	if (extra.len > 0)
 		json_object_set_new(f, "icalExtra", json_string(extra.data));
 	at_buf_free(&extra);
@@ -1065,6 +1095,18 @@ static void fill_common(at_ical_item *ev, json_t *f, at_arena *a)
 	ev->n_subs = x->n_subs;
 	ev->exrules = x->exrules;
 	ev->n_exrules = x->n_exrules;
+	/* attendees without a field (no address, named twice), after those
+	 * with one; an organizer without one is among x's plain lines (the
+	 * placeholder took its place) */
+	if (x->n_attendees > 0) {
+		at_ical_attendee *v = at_arena_alloc(a, (ev->n_attendees + x->n_attendees) *
+							    sizeof(*v));
+		if (ev->n_attendees > 0)
+			memcpy(v, ev->attendees, ev->n_attendees * sizeof(*v));
+		memcpy(v + ev->n_attendees, x->attendees, x->n_attendees * sizeof(*v));
+		ev->attendees = v;
+		ev->n_attendees += x->n_attendees;
+	}
 	if (ev->n_rdates == 0) {  /* those of an instance without its series */
 		ev->rdates = x->rdates;
 		ev->n_rdates = x->n_rdates;
