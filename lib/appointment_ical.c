@@ -843,10 +843,9 @@ int at_appt_from_ical(at_appt_ical *ctx, const at_ical_item *ev, json_t **fields
 			}
 		}
 		json_decref(of);
-		if (json_object_size(ov) > 1)
-			json_array_append_new(ovs, ov);
-		else
-			json_decref(ov);
+		/* kept even when nothing differs: the file has the instance (and
+		 * an instance off the rule is an occurrence of its own) */
+		json_array_append_new(ovs, ov);
 	}
 	if (json_array_size(ovs) > 0)
 		json_object_set_new(f, "overrides", ovs);
