@@ -43,8 +43,15 @@
 	"  calendar add --subject S --start T [--end T] [OPTIONS]   (calendar --help)\n" \
 	"  calendar edit ID [--occurrence WHEN|--this-and-following WHEN] OPTIONS\n" \
 	"  calendar delete ID [--occurrence WHEN]\n" \
-	"  import ics FILE [--folder PATH]      iCalendar events as new appointments\n" \
-	"  export ics FILE [--folder PATH]\n" \
+	"  tasks list [--folder PATH] [--status S|open] [--json]\n" \
+	"  tasks show ID [--json]\n" \
+	"  tasks add --subject S [--due DATE] [OPTIONS]   (tasks --help)\n" \
+	"  tasks edit ID OPTIONS | tasks done ID | tasks delete ID\n" \
+	"  task delegate ID LOGIN|@GROUP...     assign a task (copies at the next sync)\n" \
+	"  task withdraw ID [LOGIN|@GROUP...]\n" \
+	"  task respond ID accept|tentative|decline [--comment TEXT]\n" \
+	"  import ics FILE... [--folder PATH] [--tasks-folder PATH]   events and to-dos\n" \
+	"  export ics FILE [--folder PATH]      a calendar or tasks folder\n" \
 	"  gab search WORDS... [--limit N] [--json]   the Global Address Book (online)\n" \
 	"  personal show [--json] | personal edit --FIELD VALUE...   your entry (online)\n" \
 	"  password [--old-stdin]\n" \
@@ -478,6 +485,10 @@ int ac_cli_main(int argc, char **argv)
 		ret = ac_cmd_conflicts(&cli, cargc, cargv);
 	} else if (strcmp(cmd, "calendar") == 0) {
 		ret = ac_cmd_calendar(&cli, cargc, cargv);
+	} else if (strcmp(cmd, "tasks") == 0) {
+		ret = ac_cmd_tasks(&cli, cargc, cargv);
+	} else if (strcmp(cmd, "task") == 0) {
+		ret = ac_cmd_task(&cli, cargc, cargv);
 	} else if (strcmp(cmd, "import") == 0) {
 		ret = cargc > 1 && strcmp(cargv[1], "ics") == 0 ? ac_cmd_import_ics(&cli, cargc, cargv)
 								 : ac_cmd_import(&cli, cargc, cargv);

@@ -71,79 +71,7 @@ static const at_item_type *appt_type(void)
 	return at_model_item_type("appointment");
 }
 
-static bool skip_validation(void)
-{
-	const char *v = getenv("ATRIUM_SKIP_LOCAL_VALIDATION");
-	return v != NULL && strcmp(v, "1") == 0;
-}
-
-/* --- the user's zone ----------------------------------------------------------- */
-
-static const char *user_zone(const char *given)
-{
-	static char buf[128];
-	if (given != NULL)
-		return given;
-	const char *tz = getenv("TZ");
-	if (tz != NULL && *tz == ':')
-		tz++;
-	if (tz != NULL && *tz != '\0' && at_recur_zone_known(tz))
-		return tz;
-	FILE *f = fopen("/etc/timezone", "r");
-	if (f != NULL) {
-		bool ok = ac_cli_read_line(f, buf, sizeof(buf)) == 0;
-		fclose(f);
-		if (ok && buf[0] != '\0' && at_recur_zone_known(buf))
-			return buf;
-	}
-	ssize_t n = readlink("/etc/localtime", buf, sizeof(buf) - 1);
-	if (n > 0) {
-		buf[n] = '\0';
-		const char *z = strstr(buf, "zoneinfo/");
-		if (z != NULL && at_recur_zone_known(z + 9))
-			return z + 9;
-	}
-	return "UTC";
-}
-
 /* --- typed times ---------------------------------------------------------------- */
-
-/* A user's time: "YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS]", "YYYY-MM-DDTHH:MM[:SS]",
- * with Z or an offset or not.  *t_r: a date, an instant (tzid "UTC") or a
- * wall time (tzid NULL) to be read in the user's zone. */
-static int parse_user_time(const char *s, at_recur_time *t_r)
-{
-	char buf[40];
-	size_t n = strlen(s);
-	if (n >= sizeof(buf) - 4)
-		return -1;
-	snprintf(buf, sizeof(buf), "%s", s);
-	if (n > 10 && buf[10] == ' ')
-		buf[10] = 'T';
-	/* HH:MM without seconds */
-	if (n >= 16 && buf[10] == 'T' && (buf[16] == '\0' || buf[16] == 'Z' || buf[16] == 'z' ||
-					 buf[16] == '+' || buf[16] == '-')) {
-		memmove(buf + 19, buf + 16, n - 16 + 1);
-		memcpy(buf + 16, ":00", 3);
-	}
-	return at_model_datetime_parse(buf, t_r);
-}
-
-/* A typed time as a wire DATETIME: wall times are read in zone. */
-static int to_wire(const at_recur_time *t, const char *zone, char out[AT_DATETIME_SIZE],
-		   at_error *err)
-{
-	at_recur_time x = *t;
-	if (!x.is_date && x.tzid == NULL) {
-		int64_t u;
-		x.tzid = zone;
-		if (at_recur_to_utc(&x, NULL, &u, err) < 0 || at_recur_from_utc(u, NULL, &x, err) < 0)
-			return -1;
-		x.tzid = "UTC";
-	}
-	at_model_datetime_format(&x, out);
-	return 0;
-}
 
 static int64_t instant_of(const char *wire, const char *zone)
 {
@@ -155,32 +83,20 @@ static int64_t instant_of(const char *wire, const char *zone)
 	return u;
 }
 
-/* "2024-03-19 09:00" for an instant in zone; dates as they are. */
+/* "2024-03-19 09:00" for an instant in zone; dates as they are (the end
+ * of an all-day appointment: its last day). */
 static void show_time(const char *wire, const char *zone, bool end_of_all_day, char *buf,
 		      size_t size)
 {
 	at_recur_time t;
-	at_error ignored;
-	if (at_model_datetime_parse(wire, &t) < 0) {
-		snprintf(buf, size, "%s", wire);
-		return;
-	}
-	if (t.is_date) {
-		if (end_of_all_day) {  /* the last day, not the day after */
-			int64_t d = at_recur_days_from_civil(t.year, t.month, t.day) - 1;
-			at_recur_civil_from_days(d, &t.year, &t.month, &t.day);
-		}
+	if (end_of_all_day && at_model_datetime_parse(wire, &t) == 0 && t.is_date) {
+		/* the last day, not the day after */
+		int64_t d = at_recur_days_from_civil(t.year, t.month, t.day) - 1;
+		at_recur_civil_from_days(d, &t.year, &t.month, &t.day);
 		snprintf(buf, size, "%04d-%02d-%02d", t.year, t.month, t.day);
 		return;
 	}
-	if (t.tzid != NULL) {
-		int64_t u;
-		if (at_recur_to_utc(&t, NULL, &u, &ignored) == 0)
-			at_recur_from_utc(u, zone, &t, &ignored);
-	}
-	snprintf(buf, size, "%04d-%02d-%02d %02d:%02d", t.year, t.month, t.day, t.hour, t.minute);
-	if (t.second != 0)
-		snprintf(buf + strlen(buf), size - strlen(buf), ":%02d", t.second);
+	ac_user_time_show(wire, zone, buf, size);
 }
 
 /* --- options of add and edit ---------------------------------------------------- */
@@ -214,35 +130,6 @@ static void camel(const char *kebab, char *buf, size_t size)
 		}
 	}
 	buf[o] = '\0';
-}
-
-static json_t *split_list(const char *value)
-{
-	json_t *list = json_array();
-	const char *p = value;
-	while (*p != '\0') {
-		const char *end = strchr(p, ',');
-		size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
-		const char *s = p;
-		while (n > 0 && (*s == ' ' || *s == '\t')) {
-			s++;
-			n--;
-		}
-		while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-			n--;
-		if (n > 0) {
-			json_t *e = json_stringn(s, n);
-			if (e == NULL) {
-				json_decref(list);
-				return NULL;
-			}
-			json_array_append_new(list, e);
-		}
-		if (end == NULL)
-			break;
-		p = end + 1;
-	}
-	return list;
 }
 
 static json_t *participant(const char *p)
@@ -355,7 +242,7 @@ static int parse_opts(int argc, char **argv, bool edit, appt_opts *o)
 					continue;
 				value = json_null();
 			} else if (strcmp(po->field, "categories") == 0) {
-				value = split_list(v);
+				value = ac_split_list(v);
 			} else if (strcmp(po->field, "reminderMinutes") == 0) {
 				char *end;
 				long m = strtol(v, &end, 10);
@@ -418,7 +305,7 @@ static int report(const at_error *err)
 static int validate(json_t *fields)
 {
 	at_error err;
-	if (skip_validation())
+	if (ac_skip_local_validation())
 		return 0;
 	at_error_clear(&err);
 	if (at_model_validate(appt_type(), fields, false, &err) == 0)
@@ -433,7 +320,7 @@ static int apply_times(const appt_opts *o, json_t *fields, bool old, at_error *e
 {
 	/* typed times are read in --tz or the user's zone; the appointment
 	 * keeps its own zone (its rule runs there) unless --tz changes it */
-	const char *zone = user_zone(o->tz);
+	const char *zone = ac_user_zone(o->tz);
 	const char *keep = o->tz != NULL ? o->tz
 			   : old && ac_jstr(fields, "timeZone") != NULL ? ac_jstr(fields, "timeZone")
 			   : zone;
@@ -448,11 +335,11 @@ static int apply_times(const appt_opts *o, json_t *fields, bool old, at_error *e
 			json_object_set_new(fields, "timeZone", json_string(o->tz));
 		return 0;
 	}
-	if (o->start != NULL && parse_user_time(o->start, &s) < 0)
+	if (o->start != NULL && ac_user_time_parse(o->start, &s) < 0)
 		return at_error_set(err, AT_E_INVALID_FIELD, AT_SCOPE_ITEM, AT_RETRY_FINAL, "start",
 				    "\"%s\" is not a date (YYYY-MM-DD) or a time "
 				    "(YYYY-MM-DD HH:MM)", o->start);
-	if (o->end != NULL && parse_user_time(o->end, &e) < 0)
+	if (o->end != NULL && ac_user_time_parse(o->end, &e) < 0)
 		return at_error_set(err, AT_E_INVALID_FIELD, AT_SCOPE_ITEM, AT_RETRY_FINAL, "end",
 				    "\"%s\" is not a date (YYYY-MM-DD) or a time "
 				    "(YYYY-MM-DD HH:MM)", o->end);
@@ -514,7 +401,7 @@ static int apply_times(const appt_opts *o, json_t *fields, bool old, at_error *e
 					    "end", "give a time with the date");
 		bool floating = have_old && os.tzid == NULL && o->start == NULL;
 		if (o->start != NULL) {
-			if (to_wire(&s, zone, ws, err) < 0)
+			if (ac_user_time_wire(&s, zone, ws, err) < 0)
 				return -1;
 		} else {
 			at_model_datetime_format(&os, ws);
@@ -523,7 +410,7 @@ static int apply_times(const appt_opts *o, json_t *fields, bool old, at_error *e
 			if (floating) {
 				e.tzid = NULL;
 				at_model_datetime_format(&e, we);
-			} else if (to_wire(&e, zone, we, err) < 0) {
+			} else if (ac_user_time_wire(&e, zone, we, err) < 0) {
 				return -1;
 			}
 		} else {
@@ -670,11 +557,11 @@ static int occurrence_patch(const appt_opts *o, json_t *fields, const char *rid,
 		at_appt a;
 		at_appt_occurrence *occ;
 		size_t n;
-		int64_t u = instant_of(rid, user_zone(o->tz));
+		int64_t u = instant_of(rid, ac_user_zone(o->tz));
 		json_t *tmp = NULL;
 		int rc = at_appt_load(fields, arena, &a, err);
 		if (rc == 0)
-			rc = at_appt_expand(&a, u - 2 * DAY, u + 2 * DAY, user_zone(o->tz), NULL,
+			rc = at_appt_expand(&a, u - 2 * DAY, u + 2 * DAY, ac_user_zone(o->tz), NULL,
 					    arena, &occ, &n, err);
 		for (size_t i = 0; rc == 0 && i < n && tmp == NULL; i++) {
 			json_t *of = at_appt_occurrence_fields(fields, &a, &occ[i]);
@@ -738,7 +625,7 @@ static int calendar_edit(ac_cli *cli, int argc, char **argv)
 	}
 	fields = json_deep_copy(it->fields);
 	const char *when = o.occurrence != NULL ? o.occurrence : o.following;
-	if (when != NULL && at_appt_find(fields, when, user_zone(o.tz), rid, &err) < 0) {
+	if (when != NULL && at_appt_find(fields, when, ac_user_zone(o.tz), rid, &err) < 0) {
 		ret = report(&err);
 		goto done;
 	}
@@ -836,7 +723,7 @@ static int calendar_delete(ac_cli *cli, int argc, char **argv)
 		goto done;
 	}
 	fields = json_deep_copy(it->fields);
-	if (at_appt_find(fields, occurrence, user_zone(tz), rid, &err) < 0 ||
+	if (at_appt_find(fields, occurrence, ac_user_zone(tz), rid, &err) < 0 ||
 	    at_appt_exclude(fields, rid, &err) < 0) {
 		ret = report(&err);
 		goto done;
@@ -892,7 +779,7 @@ static int range_bound(const char *s, const char *zone, bool upper, int64_t *u_r
 {
 	at_recur_time t;
 	at_error err;
-	if (parse_user_time(s, &t) < 0)
+	if (ac_user_time_parse(s, &t) < 0)
 		return -1;
 	if (t.is_date) {
 		if (upper) {
@@ -950,7 +837,7 @@ static int calendar_list(ac_cli *cli, int argc, char **argv)
 	}
 	if (from_s == NULL || to_s == NULL)
 		return ac_cli_usage("calendar list needs --from DATE and --to DATE");
-	const char *zone = user_zone(tz);
+	const char *zone = ac_user_zone(tz);
 	int64_t from, to;
 	if (range_bound(from_s, zone, false, &from) < 0)
 		return ac_cli_usage("--from: \"%s\" is not a date (YYYY-MM-DD)", from_s);
@@ -1049,34 +936,6 @@ done:
 	return ret;
 }
 
-static void print_value(const char *label, json_t *v)
-{
-	printf("%-24s ", label);
-	if (json_is_string(v)) {
-		for (const char *p = json_string_value(v); *p != '\0'; p++) {
-			putchar(*p);
-			if (*p == '\n' && p[1] != '\0')
-				printf("%-24s ", "");
-		}
-	} else if (json_is_boolean(v)) {
-		fputs(json_is_true(v) ? "yes" : "no", stdout);
-	} else if (json_is_integer(v)) {
-		printf("%lld", (long long)json_integer_value(v));
-	} else if (json_is_array(v) && json_array_size(v) > 0 &&
-		   json_is_string(json_array_get(v, 0))) {
-		size_t i;
-		json_t *e;
-		json_array_foreach(v, i, e) {
-			printf("%s%s", i ? ", " : "", json_is_string(e) ? json_string_value(e) : "?");
-		}
-	} else {
-		char *text = ac_json_dump(v);
-		fputs(text, stdout);
-		free(text);
-	}
-	putchar('\n');
-}
-
 static int calendar_show(ac_cli *cli, int argc, char **argv)
 {
 	const char *ref = NULL, *tz = NULL, *v;
@@ -1115,7 +974,7 @@ static int calendar_show(ac_cli *cli, int argc, char **argv)
 		return AC_EXIT_OK;
 	}
 	const at_item_type *t = appt_type();
-	const char *zone = user_zone(tz);
+	const char *zone = ac_user_zone(tz);
 	char title[256], ls[40], le[40];
 	at_model_item_title(t, it->fields, title, sizeof(title));
 	bool all_day = json_is_true(json_object_get(it->fields, "allDay"));
@@ -1126,27 +985,13 @@ static int calendar_show(ac_cli *cli, int argc, char **argv)
 	printf("%-24s %s\n", "id", it->local_id);
 	printf("%-24s %s\n", "title", title);
 	printf("%-24s %s – %s%s (%s)\n", "when", ls, le, all_day ? ", all day" : "", zone);
-	printf("%-24s %s\n", "server id", it->server_id[0] ? it->server_id
-							  : "(not on the server yet)");
-	printf("%-24s %s\n", "folder", it->folder_id[0] ? it->folder_id : "(default)");
-	printf("%-24s %s\n", "state", ac_item_state_name(it->state));
-	printf("%-24s %lld\n", "version", (long long)it->version);
-	if (it->error != NULL) {
-		const char *field = ac_jstr(it->error, "field");
-		printf("%-24s %s%s%s: %s\n", "error", ac_jstr(it->error, "type"),
-		       field ? " on " : "", field ? field : "", ac_jstr(it->error, "message"));
-	}
+	ac_print_item_state(it, NULL);
 	for (size_t i = 0; i < t->n_fields; i++) {
 		json_t *fv = json_object_get(it->fields, t->fields[i].name);
 		if (fv != NULL)
-			print_value(t->fields[i].label, fv);
+			ac_print_value(t->fields[i].label, fv);
 	}
-	const char *k;
-	json_t *fv;
-	json_object_foreach(it->fields, k, fv) {
-		if (at_model_field(t, k) == NULL)
-			print_value(k, fv);
-	}
+	ac_print_unknown_fields(t, it->fields);
 	ac_item_free(&it);
 	return AC_EXIT_OK;
 }

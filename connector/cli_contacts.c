@@ -74,44 +74,9 @@ static void print_fields_help(FILE *out, bool edit)
 	}
 }
 
-static bool skip_validation(void)
-{
-	const char *v = getenv("ATRIUM_SKIP_LOCAL_VALIDATION");
-	return v != NULL && strcmp(v, "1") == 0;
-}
-
 static int bad_value(const char *opt, const char *what)
 {
 	return ac_cli_usage("%s: %s", opt, what);
-}
-
-static json_t *split_list(const char *value)
-{
-	json_t *list = json_array();
-	const char *p = value;
-	while (*p != '\0') {
-		const char *end = strchr(p, ',');
-		size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
-		const char *s = p;
-		while (n > 0 && (*s == ' ' || *s == '\t')) {
-			s++;
-			n--;
-		}
-		while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-			n--;
-		if (n > 0) {
-			json_t *e = json_stringn(s, n);
-			if (e == NULL) {
-				json_decref(list);
-				return NULL;
-			}
-			json_array_append_new(list, e);
-		}
-		if (end == NULL)
-			break;
-		p = end + 1;
-	}
-	return list;
 }
 
 /* Parses --FIELD VALUE options into fields (null for removals when edit).
@@ -187,7 +152,7 @@ static int parse_field_options(int argc, char **argv, bool edit, json_t *fields,
 				continue;  /* an empty field is simply not set */
 			value = json_null();
 		} else if (f->type == AT_FT_TEXT_LIST) {
-			value = split_list(v);
+			value = ac_split_list(v);
 		} else {
 			value = json_string(v);
 		}
@@ -209,7 +174,7 @@ static int validate(json_t *fields, bool patch)
 {
 	at_error err;
 	char kebab[AT_MAX_FIELD_NAME * 2];
-	if (skip_validation())
+	if (ac_skip_local_validation())
 		return 0;
 	at_error_clear(&err);
 	if (at_model_validate(contact_type(), fields, patch, &err) == 0)
@@ -427,32 +392,6 @@ done:
 	return ret;
 }
 
-static void print_value(const char *label, json_t *v)
-{
-	printf("%-24s ", label);
-	if (json_is_string(v)) {
-		/* continuation lines of notes line up under the value */
-		for (const char *p = json_string_value(v); *p != '\0'; p++) {
-			putchar(*p);
-			if (*p == '\n' && p[1] != '\0')
-				printf("%-24s ", "");
-		}
-	} else if (json_is_boolean(v)) {
-		fputs(json_is_true(v) ? "yes" : "no", stdout);
-	} else if (json_is_array(v)) {
-		size_t i;
-		json_t *e;
-		json_array_foreach(v, i, e) {
-			printf("%s%s", i ? ", " : "", json_is_string(e) ? json_string_value(e) : "?");
-		}
-	} else {
-		char *text = ac_json_dump(v);
-		fputs(text, stdout);
-		free(text);
-	}
-	putchar('\n');
-}
-
 static int contacts_show(ac_cli *cli, int argc, char **argv)
 {
 	const char *ref = NULL;
@@ -491,30 +430,16 @@ static int contacts_show(ac_cli *cli, int argc, char **argv)
 		at_model_item_title(t, it->fields, title, sizeof(title));
 	printf("%-24s %s\n", "id", it->local_id);
 	printf("%-24s %s\n", "title", title);
-	printf("%-24s %s\n", "server id", it->server_id[0] ? it->server_id
-							  : "(not on the server yet)");
-	printf("%-24s %s\n", "folder", it->folder_id[0] ? it->folder_id : "(default)");
-	printf("%-24s %s\n", "state", ac_item_state_name(it->state));
-	printf("%-24s %lld\n", "version", (long long)it->version);
-	if (it->error != NULL) {
-		const char *field = ac_jstr(it->error, "field");
-		printf("%-24s %s%s%s: %s\n", "error", ac_jstr(it->error, "type"),
-		       field ? " on " : "", field ? field : "", ac_jstr(it->error, "message"));
-	}
+	ac_print_item_state(it, NULL);
 	if (t != NULL) {
 		for (size_t i = 0; i < t->n_fields; i++) {
 			json_t *v = json_object_get(it->fields, t->fields[i].name);
 			if (v != NULL)
-				print_value(t->fields[i].label, v);
+				ac_print_value(t->fields[i].label, v);
 		}
 	}
 	/* fields this program's model does not know (a newer server) */
-	const char *k;
-	json_t *v;
-	json_object_foreach(it->fields, k, v) {
-		if (t == NULL || at_model_field(t, k) == NULL)
-			print_value(k, v);
-	}
+	ac_print_unknown_fields(t, it->fields);
 	ac_item_free(&it);
 	return AC_EXIT_OK;
 }

@@ -52,4 +52,59 @@ int ac_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 /* rm -r; a missing path is not an error. */
 int ac_remove_tree(const char *path, at_error *err);
 
+/* --- values typed on the command line ---------------------------------------
+ * Shared by the item commands (cli_*.c).  A field's option is "--" and the
+ * kebab-case of its wire name (model.h): --first-name, --total-work-minutes. */
+
+/* ATRIUM_SKIP_LOCAL_VALIDATION=1: commands skip their local check with the
+ * server's rules (for tests of the server's own refusal). */
+bool ac_skip_local_validation(void);
+/* "A, B,,C" -> ["A","B","C"] (blanks around entries and empty entries
+ * dropped); NULL when the text is not UTF-8. */
+json_t *ac_split_list(const char *text);
+/* Whether argv[*i] is the option of a field of t given as text (any type
+ * but OBJECT and OBJECT_LIST): 0 when not; 1 with *f_r the field and
+ * *text_r its value: what follows "=", else the next argument (consumed),
+ * "true" for a boolean --NAME and "false" for --no-NAME; -1 with err (field
+ * set) when the value is missing.  *text_r is borrowed from argv. */
+int ac_field_option(const at_item_type *t, int argc, char **argv, int *i,
+		    const at_field_def **f_r, const char **text_r, at_error *err);
+/* The JSON value of a typed text for field f: a list split by
+ * ac_split_list(), an integer, a boolean (true/false, yes/no, 1/0), a string
+ * otherwise (dates and times as typed: see ac_user_time_parse()).  An empty
+ * text (or list) is json null ("remove") when patch, else *value_r is NULL
+ * ("not set").  -1 with err naming the field when the text is not a value
+ * of the type.  *value_r is a new reference. */
+int ac_field_value(const at_field_def *f, const char *text, bool patch, json_t **value_r,
+		   at_error *err);
+
+/* The user's time zone: given when not NULL, else $TZ when it names a zone
+ * libical knows, else the system's (/etc/timezone, /etc/localtime), else
+ * "UTC".  May point to static storage (one thread). */
+const char *ac_user_zone(const char *given);
+/* A time typed by the user: "YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS]" or
+ * "YYYY-MM-DDTHH:MM[:SS]", with Z or an offset or not.  *t_r: a date, an
+ * instant (tzid "UTC") or a wall time (tzid NULL, to be read in the user's
+ * zone).  -1 when it is none of these. */
+int ac_user_time_parse(const char *s, at_recur_time *t_r);
+/* A typed time as a wire DATETIME: wall times are read in zone and become
+ * UTC instants; dates and instants stay what they are. */
+int ac_user_time_wire(const at_recur_time *t, const char *zone, char out[AT_DATETIME_SIZE],
+		      at_error *err);
+/* A wire DATETIME for people: "2024-03-19 09:00" (an instant in zone; a
+ * floating time as it is), a date as it is, anything else unchanged. */
+void ac_user_time_show(const char *wire, const char *zone, char *buf, size_t size);
+/* One "LABEL  VALUE" line of a show command on stdout: text (continuation
+ * lines indented), yes/no, numbers, lists joined by ", ", other JSON
+ * compact. */
+void ac_print_value(const char *label, json_t *v);
+struct ac_item;
+/* The lines of a show command about the item's sync state: server id,
+ * folder (folder: how to name it; NULL: its id), state, version and the
+ * server's error for it. */
+void ac_print_item_state(const struct ac_item *it, const char *folder);
+/* The fields that t (NULL: none) does not know, a newer server's, as
+ * ac_print_value() lines. */
+void ac_print_unknown_fields(const at_item_type *t, json_t *fields);
+
 #endif

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "model.h"
 #include "strbuf.h"
+#include "task.h"
 #include "tree.h"
 #include "vcard.h"
 
@@ -180,16 +181,63 @@ static int event_parse(const char *data, size_t len, json_t **fields_r, unsigned
 	return r;
 }
 
+/* A DTSTAMP (RFC 5545 wants one: when this file was written; reading
+ * drops it) after the other properties of it. */
+static void add_dtstamp(at_ical_item *it, at_arena *a)
+{
+	char *stamp = at_arena_alloc(a, 20);
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(stamp, 20, "%Y%m%dT%H%M%SZ", &tm);
+	at_ical_prop *other = at_arena_alloc(a, (it->n_other + 1) * sizeof(*other));
+	if (it->n_other > 0)
+		memcpy(other, it->other, it->n_other * sizeof(*other));
+	memset(&other[it->n_other], 0, sizeof(*other));
+	other[it->n_other].name = "DTSTAMP";
+	other[it->n_other].value = stamp;
+	it->other = other;
+	it->n_other++;
+}
+
+static int todo_render(json_t *fields, const char *uid, at_buf *out, at_error *err)
+{
+	at_arena *a = at_arena_new(0);
+	at_ical_item todo;
+	int r = at_task_to_ical(fields, at_arena_strdup(a, uid), a, &todo, err);
+	if (r == 0) {
+		add_dtstamp(&todo, a);
+		r = ics_write(&todo, out, err);
+	}
+	at_arena_free(&a);
+	return r;
+}
+
+static int todo_parse(const char *data, size_t len, json_t **fields_r, unsigned *line_r,
+		      at_error *err)
+{
+	at_arena *a = at_arena_new(0);
+	at_ical_calendar *cal = NULL;
+	int r = ics_read(data, len, AT_ICAL_TODO, a, &cal, line_r, err);
+	*fields_r = NULL;
+	if (r == 0)
+		*line_r = cal->items[0].line;
+	if (r == 0 && at_task_from_ical(cal, &cal->items[0], a, fields_r, err) < 0) {
+		r = -1;
+		*line_r = take_line(err);
+		if (*line_r == 0)
+			*line_r = cal->items[0].line;
+	}
+	at_arena_free(&a);
+	return r;
+}
+
 /* The file forms, one per item type.  A folder whose module has no entry
- * (or whose item type the model does not have) gets no directory.  Tasks
- * plug in the same way once the task item type and its VTODO mapping
- * exist:
- *     {AT_MODULE_TASKS, "task", ".ics", task_render, task_parse},
- * task_render/task_parse being event_render/event_parse with the task's
- * conversions and AT_ICAL_TODO for ics_read(). */
+ * (or whose item type the model does not have) gets no directory. */
 static const mirror_format formats[] = {
 	{AT_MODULE_CONTACTS, "contact", ".vcf", vcf_render, vcf_parse},
 	{AT_MODULE_CALENDAR, "appointment", ".ics", event_render, event_parse},
+	{AT_MODULE_TASKS, "task", ".ics", todo_render, todo_parse},
 };
 #define N_FORMATS (sizeof(formats) / sizeof(formats[0]))
 

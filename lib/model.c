@@ -127,6 +127,7 @@ static const at_item_type item_types[] = {
 static const at_item_type *const all_types[] = {
 	&item_types[0],
 	&at_model_appointment,
+	&at_model_task,
 };
 #define N_TYPES (sizeof(all_types) / sizeof(all_types[0]))
 

@@ -102,8 +102,10 @@ typedef struct at_item_type {
 	void (*title)(json_t *fields, char *buf, size_t size);
 } at_item_type;
 
-/* Item types defined in files of their own (model_appointment.c). */
+/* Item types defined in files of their own (model_appointment.c,
+ * model_task.c). */
 extern const at_item_type at_model_appointment;
+extern const at_item_type at_model_task;
 
 /* Upper bounds shared by all item types. */
 #define AT_MAX_FIELD_NAME 64

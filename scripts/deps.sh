@@ -18,7 +18,7 @@ PACKAGES=(
     libmicrohttpd-dev libgnutls28-dev libjansson-dev libsqlite3-dev libsodium-dev
     libcurl4-gnutls-dev libical-dev
     # tests
-    libcmocka-dev python3 python3-jsonschema openssl
+    libcmocka-dev python3 python3-jsonschema python3-aiosmtpd openssl
     khal khard todoman
 )
 

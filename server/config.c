@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,31 @@ void as_config_defaults(as_config *c)
 	c->log_level = AT_LOG_INFO;
 	c->tombstone_seconds = 90LL * 24 * 3600;
 	snprintf(c->public_folder_creators, sizeof(c->public_folder_creators), "everyone");
+	c->reminder_interval = 60;
+}
+
+/* A mail address of the configuration: local@domain, printable ASCII
+ * without spaces, brackets or quotes. */
+static bool config_address_valid(const char *v)
+{
+	const char *at = strchr(v, '@');
+	if (at == NULL || at == v || at[1] == '\0' || strchr(at + 1, '@') != NULL)
+		return false;
+	for (const char *p = v; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 127 ||
+		    strchr("<>()[]\\,;:\"", *p) != NULL)
+			return false;
+	return true;
+}
+
+/* Copies value into dst (size n), refusing empty values and values that do
+ * not fit. */
+static bool config_copy(char *dst, size_t n, const char *value)
+{
+	if (*value == '\0' || strlen(value) >= n)
+		return false;
+	memcpy(dst, value, strlen(value) + 1);
+	return true;
 }
 
 int as_config_parse_listen(as_config *c, const char *value, at_error *err)
@@ -110,6 +136,37 @@ int as_config_load(as_config *c, const char *path, at_error *err)
 				goto bad_value;
 			snprintf(c->public_folder_creators, sizeof(c->public_folder_creators),
 				 "%s", value);
+		} else if (strcmp(key, "smtp_url") == 0) {
+			if (strchr(value, '@') != NULL) {
+				/* never echo it: it may hold a password */
+				at_error_set(err, AT_E_INVALID_ARGUMENTS, AT_SCOPE_SERVER,
+					     AT_RETRY_FINAL, "config", "%s:%d: smtp_url must not hold "
+					     "a user or password (use smtp_user and "
+					     "smtp_password_file)", path, lineno);
+				goto done;
+			}
+			if ((strncmp(value, "smtp://", 7) != 0 && strncmp(value, "smtps://", 8) != 0) ||
+			    value[value[4] == 's' ? 8 : 7] == '\0' || strpbrk(value, " \t") != NULL ||
+			    !config_copy(c->smtp_url, sizeof(c->smtp_url), value))
+				goto bad_value;
+		} else if (strcmp(key, "smtp_user") == 0) {
+			if (!config_copy(c->smtp_user, sizeof(c->smtp_user), value))
+				goto bad_value;
+		} else if (strcmp(key, "smtp_password_file") == 0) {
+			if (!config_copy(c->smtp_password_file, sizeof(c->smtp_password_file), value))
+				goto bad_value;
+		} else if (strcmp(key, "mail_from") == 0) {
+			if (!config_address_valid(value) ||
+			    !config_copy(c->mail_from, sizeof(c->mail_from), value))
+				goto bad_value;
+		} else if (strcmp(key, "clock_file") == 0) {
+			if (!config_copy(c->clock_file, sizeof(c->clock_file), value))
+				goto bad_value;
+		} else if (strcmp(key, "reminder_interval") == 0) {
+			long n = strtol(value, &end, 10);
+			if (*value == '\0' || *end != '\0' || n < 1 || n > 3600)
+				goto bad_value;
+			c->reminder_interval = (unsigned)n;
 		} else {
 			at_error_set(err, AT_E_INVALID_ARGUMENTS, AT_SCOPE_SERVER, AT_RETRY_FINAL,
 				     "config", "%s:%d: unknown setting \"%s\"", path, lineno, key);

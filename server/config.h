@@ -1,7 +1,10 @@
 /* config.h — atriumd's configuration file.
  *
  * Keys: data, listen, threads, log_level, tombstone_days, tls_cert,
- * tls_key.  A small "key = value" format (one setting a line, '#' comments) so that an
+ * tls_key, public_folder_creators; mail (mail.h): smtp_url, smtp_user,
+ * smtp_password_file, mail_from; reminders (reminders.h):
+ * reminder_interval; tests and demonstrations only: clock_file (clock.h).
+ * A small "key = value" format (one setting a line, '#' comments) so that an
  * administrator can keep settings out of the command line.  Command-line
  * options override the file.  Unknown keys and malformed values are refused
  * with the file name and line number. */
@@ -28,6 +31,16 @@ typedef struct as_config {
 	/* who may create top-level public folders (folders.h): "everyone",
 	 * "nobody", or logins and @groups */
 	char public_folder_creators[1024];
+	/* outgoing mail (mail.h): "smtp://HOST[:PORT]" or "smtps://..."; empty
+	 * = mail is off */
+	char smtp_url[512];
+	char smtp_user[256];         /* empty: no AUTH */
+	char smtp_password_file[1024]; /* the password: the file's first line */
+	char mail_from[320];         /* empty: "atrium@" and the host name */
+	/* task reminders (reminders.h): seconds between scans, 1..3600 */
+	unsigned reminder_interval;
+	/* clock.h: "now" read from this file (tests only); empty = system clock */
+	char clock_file[1024];
 } as_config;
 
 void as_config_defaults(as_config *c);

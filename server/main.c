@@ -12,11 +12,14 @@
 
 #include "arena.h"
 #include "auth.h"
+#include "clock.h"
 #include "config.h"
 #include "folders.h"
 #include "groups.h"
 #include "http.h"
 #include "log.h"
+#include "mail.h"
+#include "reminders.h"
 #include "store.h"
 #include "tls.h"
 
@@ -25,10 +28,12 @@ static const char usage[] =
 	"\n"
 	"commands:\n"
 	"  serve --data DIR --listen HOST:PORT [--config FILE] [--log-level LEVEL]\n"
-	"        [--tls-cert FILE --tls-key FILE]\n"
+	"        [--tls-cert FILE --tls-key FILE] [--clock-file FILE]\n"
 	"        run the server in the foreground until SIGTERM or SIGINT; with a\n"
 	"        certificate and key (PEM) it serves https and prints the public key\n"
-	"        pin that `atrium profile add --pin` takes for a self-signed server\n"
+	"        pin that `atrium profile add --pin` takes for a self-signed server;\n"
+	"        --clock-file (tests only) reads the time from FILE (UTC seconds or\n"
+	"        YYYY-MM-DDTHH:MM:SSZ) at every use instead of the system clock\n"
 	"  user add LOGIN --name NAME --email ADDR --data DIR --password-stdin\n"
 	"  user list --data DIR\n"
 	"  user passwd LOGIN --data DIR --password-stdin\n"
@@ -43,7 +48,7 @@ static const char usage[] =
 
 struct opts {
 	const char *data, *listen, *config, *name, *email, *log_level, *older_than;
-	const char *tls_cert, *tls_key;
+	const char *tls_cert, *tls_key, *clock_file;
 	bool password_stdin;
 	const char *positional[6];
 	int n_positional;
@@ -64,6 +69,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		else if (strcmp(a, "--older-than") == 0) slot = &o->older_than;
 		else if (strcmp(a, "--tls-cert") == 0) slot = &o->tls_cert;
 		else if (strcmp(a, "--tls-key") == 0) slot = &o->tls_key;
+		else if (strcmp(a, "--clock-file") == 0) slot = &o->clock_file;
 		else if (strcmp(a, "--password-stdin") == 0) {
 			o->password_stdin = true;
 			continue;
@@ -319,6 +325,11 @@ static int cmd_serve(const struct opts *o)
 		return 2;
 	}
 	at_log_set_level(conf.log_level);
+	if (o->clock_file != NULL)
+		snprintf(conf.clock_file, sizeof(conf.clock_file), "%s", o->clock_file);
+	as_clock_set_file(conf.clock_file);
+	if (conf.clock_file[0] != '\0')
+		at_info("server", "the clock is read from %s (tests only)", conf.clock_file);
 	if (as_folders_set_public_creators(conf.public_folder_creators, &err) < 0)
 		goto fail;
 
@@ -327,6 +338,10 @@ static int cmd_serve(const struct opts *o)
 	as_store *s = as_store_open_sqlite(conf.data_dir, &err);
 	if (s == NULL)
 		goto fail;
+	if (as_mail_configure(&conf, &err) < 0) {
+		as_store_close(&s);
+		goto fail;
+	}
 
 	sigset_t set;
 	sigemptyset(&set);
@@ -359,6 +374,20 @@ static int cmd_serve(const struct opts *o)
 		as_store_close(&s);
 		goto fail;
 	}
+	/* mail: the sender, and the task reminders that feed it (with mail
+	 * off, reminders stay pending: reminders.h) */
+	as_mail_sender *sender = NULL;
+	as_reminders *reminders = NULL;
+	if (as_mail_enabled() &&
+	    ((sender = as_mail_start(conf.data_dir, &err)) == NULL ||
+	     (reminders = as_reminders_start(conf.data_dir, conf.reminder_interval, sender,
+					     &err)) == NULL)) {
+		as_mail_stop(&sender);
+		as_http_stop(&http);
+		as_tls_clear(&tls);
+		as_store_close(&s);
+		goto fail;
+	}
 	at_info("server", "atriumd listening on %s://%s:%u, data in %s", https ? "https" : "http",
 		conf.listen_host, conf.listen_port, conf.data_dir);
 	if (https)
@@ -381,6 +410,8 @@ static int cmd_serve(const struct opts *o)
 		}
 	}
 	as_http_stop(&http);
+	as_reminders_stop(&reminders);
+	as_mail_stop(&sender);
 	as_tls_clear(&tls);
 	as_store_close(&s);
 	at_info("server", "stopped");

@@ -106,6 +106,25 @@ typedef int as_group_cb(void *ctx, const as_group *group);
 /* An item id (valid during the call); return 1 to stop early, -1 on failure. */
 typedef int as_id_cb(void *ctx, const char *id);
 
+/* One message of the mail outbox (mail.h), as mail_next_due finds it:
+ * strings and the message live in the arena given to the call. */
+typedef struct as_mail_row {
+	int64_t id;               /* the queue id, > 0 */
+	int64_t created;          /* UTC seconds when it was queued */
+	const char *rcpt;         /* envelope recipient (addr-spec) */
+	const char *message;      /* the RFC 5322 message, CRLF lines */
+	size_t len;
+	int attempts;             /* failed delivery attempts so far */
+} as_mail_row;
+
+/* Task alarms (task_alarms_due): a reminder or overdue notice of a task
+ * that is due.  kind is "reminder" or "overdue"; at is the value it is for
+ * (the reminder time, or the moment the task became overdue), UTC seconds.
+ * Return 1 to stop early, -1 on failure. */
+#define AS_ALARM_REMINDER "reminder"
+#define AS_ALARM_OVERDUE "overdue"
+typedef int as_alarm_cb(void *ctx, const char *item_id, const char *kind, int64_t at);
+
 typedef struct as_store_ops {
 	const char *name;
 	void (*close)(as_store *s);
@@ -268,6 +287,44 @@ typedef struct as_store_ops {
 	int (*contact_search)(as_store *s, const char *folder_id, const char *const *words,
 			      size_t n_words, at_arena *a, as_id_cb *cb, void *ctx,
 			      bool *truncated_r, at_error *err);
+
+	/* The mail outbox (mail.h).  None of these bumps the modseq: the queue
+	 * is not synchronised.
+	 * mail_enqueue: in the caller's write transaction, queues one message
+	 * (len bytes) for rcpt, created and first due at now; *id_r (may be
+	 * NULL) gets its queue id.
+	 * mail_next_due: the oldest (by created, then id) message not yet sent
+	 * and not given up whose next attempt is due (next_attempt <= now);
+	 * *found_r false when there is none.
+	 * mail_mark_sent: the message was accepted by the SMTP server at now.
+	 * mail_mark_failed: one more failed attempt, with the error text
+	 * (may be NULL); retry_at > 0: try again from then on; 0: give up (the
+	 * message stays in the queue, unsent, and is never tried again). */
+	int (*mail_enqueue)(as_store *s, const char *rcpt, const char *message, size_t len,
+			    int64_t now, int64_t *id_r, at_error *err);
+	int (*mail_next_due)(as_store *s, int64_t now, at_arena *a, as_mail_row *row_r,
+			     bool *found_r, at_error *err);
+	int (*mail_mark_sent)(as_store *s, int64_t id, int64_t now, at_error *err);
+	int (*mail_mark_failed)(as_store *s, int64_t id, int64_t retry_at, const char *error,
+				at_error *err);
+
+	/* Task alarms.  Every item of type "task" is indexed as it is written
+	 * (item_put, item_delete, folder_delete, whoever makes them): its
+	 * folder, its reminder time, the moment it becomes overdue and whether
+	 * it is open (status other than completed).  Times are UTC seconds of
+	 * the wire DATETIMEs, floating times and dates read in UTC; a due DATE
+	 * becomes overdue at the end of that day (the next day at 00:00), a due
+	 * time at that time.
+	 * task_alarms_due: the alarms of open tasks whose time is <= now and
+	 * that alarm_mark_sent has not recorded for that very time, oldest
+	 * first (a reminder moved to a new time is due again once it comes).
+	 * Each item_id is valid during the call.
+	 * alarm_mark_sent: records that the alarm (item_id, kind, at) was dealt
+	 * with (idempotent).  The records of a task go when it is deleted. */
+	int (*task_alarms_due)(as_store *s, int64_t now, as_alarm_cb *cb, void *ctx,
+			       at_error *err);
+	int (*alarm_mark_sent)(as_store *s, const char *item_id, const char *kind, int64_t at,
+			       at_error *err);
 } as_store_ops;
 
 struct as_store {

@@ -15,7 +15,7 @@
 #include "fts5_query.h"
 #include "log.h"
 
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 
 enum stmt_id {
 	S_BEGIN_READ, S_BEGIN_WRITE, S_COMMIT, S_ROLLBACK,
@@ -35,6 +35,7 @@ enum stmt_id {
 	S_FOLDER_ITEMS_DEL, S_FOLDER_ITEM_TOMBS_DEL, S_FOLDER_GRANTS_DEL, S_FOLDER_DEL,
 	S_FCLIENT_ADD, S_FCLIENT_GET,
 	S_DIR_GET, S_DIR_SET, S_CONTACT_SEARCH,
+	S_MAIL_ADD, S_MAIL_NEXT, S_MAIL_SENT, S_MAIL_FAILED, S_ALARMS_DUE, S_ALARM_SENT,
 	S_COUNT
 };
 
@@ -166,6 +167,24 @@ static const char *const stmt_sql[S_COUNT] = {
 			     " FROM contact_fts WHERE contact_fts MATCH ?1 LIMIT ?2) m"
 			     " JOIN search_docs d ON d.docid = m.docid"
 			     " ORDER BY m.score, m.name, d.item_id",
+	[S_MAIL_ADD] = "INSERT INTO mail_queue(created, rcpt, message, attempts, next_attempt)"
+		       " VALUES (?1,?2,?3,0,?1)",
+	[S_MAIL_NEXT] = "SELECT id, created, rcpt, message, attempts FROM mail_queue"
+			" WHERE sent_at IS NULL AND next_attempt <= ?1"
+			" ORDER BY created, id LIMIT 1",
+	[S_MAIL_SENT] = "UPDATE mail_queue SET sent_at = ?2, next_attempt = NULL,"
+			" last_error = NULL WHERE id = ?1",
+	[S_MAIL_FAILED] = "UPDATE mail_queue SET attempts = attempts + 1, next_attempt = ?2,"
+			  " last_error = ?3 WHERE id = ?1",
+	[S_ALARMS_DUE] = "SELECT item_id, 'reminder', remind_at FROM task_alarms a"
+			 " WHERE open AND remind_at <= ?1 AND NOT EXISTS (SELECT 1 FROM alarms_sent s"
+			 "  WHERE s.item_id = a.item_id AND s.kind = 'reminder' AND s.at = a.remind_at)"
+			 " UNION ALL "
+			 "SELECT item_id, 'overdue', due_at FROM task_alarms a"
+			 " WHERE open AND due_at <= ?1 AND NOT EXISTS (SELECT 1 FROM alarms_sent s"
+			 "  WHERE s.item_id = a.item_id AND s.kind = 'overdue' AND s.at = a.due_at)"
+			 " ORDER BY 3, 1, 2",
+	[S_ALARM_SENT] = "INSERT OR IGNORE INTO alarms_sent(item_id, kind, at) VALUES (?1,?2,?3)",
 };
 
 static const char *const schema_v1[] = {
@@ -334,8 +353,71 @@ static const char *const schema_v5[] = {
 #undef FTS_SP
 #undef FTS_F
 
+/* v6: the mail outbox (mail.h) and task alarms (reminders.h).
+ *
+ * mail_queue holds every queued message until it is sent (sent_at) or given
+ * up (next_attempt NULL and sent_at NULL); last_error tells why the last
+ * attempt failed.
+ *
+ * task_alarms indexes every task item: its folder, when its reminder falls
+ * (remind_at), when it becomes overdue (due_at) and whether it is open
+ * (status other than completed).  Triggers on items keep it in step with
+ * every write, whoever makes it (item_put, item_delete, folder_delete), like
+ * the search index of v5.  The stored values are wire DATETIMEs (model.h):
+ * strftime reads the instant ("...Z"), and floating times and dates as UTC;
+ * a due date is overdue from the end of that day.  alarms_sent records each
+ * alarm dealt with, for the value it was sent for. */
+#define TA_TIME(v) "CAST(strftime('%s', " v ") AS INTEGER)"
+#define TA_REMIND(r) TA_TIME("json_extract(" r "fields, '$.reminder')")
+#define TA_DUE(r) \
+	"CASE WHEN length(json_extract(" r "fields, '$.due')) = 10" \
+	" THEN CAST(strftime('%s', json_extract(" r "fields, '$.due'), '+1 day') AS INTEGER)" \
+	" ELSE " TA_TIME("json_extract(" r "fields, '$.due')") " END"
+#define TA_OPEN(r) "(ifnull(json_extract(" r "fields, '$.status'), '') IS NOT 'completed')"
+#define TA_ROW(r) r "id, " r "folder_id, " TA_REMIND(r) ", " TA_DUE(r) ", " TA_OPEN(r)
+
+static const char *const schema_v6[] = {
+	"CREATE TABLE mail_queue(id INTEGER PRIMARY KEY, created INTEGER NOT NULL,"
+	" rcpt TEXT NOT NULL, message BLOB NOT NULL, attempts INTEGER NOT NULL,"
+	" next_attempt INTEGER, sent_at INTEGER, last_error TEXT)",
+	"CREATE INDEX mail_queue_due ON mail_queue(next_attempt) WHERE sent_at IS NULL",
+	"CREATE TABLE task_alarms(item_id TEXT PRIMARY KEY, folder_id TEXT NOT NULL,"
+	" remind_at INTEGER, due_at INTEGER, open INTEGER NOT NULL)",
+	"CREATE INDEX task_alarms_remind ON task_alarms(remind_at) WHERE open",
+	"CREATE INDEX task_alarms_due ON task_alarms(due_at) WHERE open",
+	"CREATE TABLE alarms_sent(item_id TEXT NOT NULL, kind TEXT NOT NULL, at INTEGER NOT NULL,"
+	" PRIMARY KEY(item_id, kind, at)) WITHOUT ROWID",
+	/* the tasks there are already */
+	"INSERT INTO task_alarms(item_id, folder_id, remind_at, due_at, open)"
+	" SELECT " TA_ROW("i.") " FROM items i WHERE i.type = 'task'",
+	"CREATE TRIGGER items_alarms_insert AFTER INSERT ON items WHEN new.type = 'task'"
+	" BEGIN"
+	" INSERT OR REPLACE INTO task_alarms(item_id, folder_id, remind_at, due_at, open)"
+	"  VALUES (" TA_ROW("new.") ");"
+	" END",
+	"CREATE TRIGGER items_alarms_update AFTER UPDATE ON items"
+	" WHEN old.type = 'task' OR new.type = 'task'"
+	" BEGIN"
+	" DELETE FROM task_alarms WHERE item_id = old.id AND new.type IS NOT 'task';"
+	" INSERT OR REPLACE INTO task_alarms(item_id, folder_id, remind_at, due_at, open)"
+	"  SELECT " TA_ROW("new.") " WHERE new.type = 'task';"
+	" END",
+	"CREATE TRIGGER items_alarms_delete AFTER DELETE ON items WHEN old.type = 'task'"
+	" BEGIN"
+	" DELETE FROM task_alarms WHERE item_id = old.id;"
+	" DELETE FROM alarms_sent WHERE item_id = old.id;"
+	" END",
+	NULL,
+};
+
+#undef TA_ROW
+#undef TA_OPEN
+#undef TA_DUE
+#undef TA_REMIND
+#undef TA_TIME
+
 static const char *const *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4,
-						schema_v5};
+						schema_v5, schema_v6};
 
 typedef struct sq_store {
 	as_store base;
@@ -1475,6 +1557,116 @@ static int sq_contact_search(as_store *base, const char *folder_id, const char *
 	return 0;
 }
 
+/* --- mail outbox and task alarms ---------------------------------------------- */
+
+static int sq_mail_enqueue(as_store *base, const char *rcpt, const char *message, size_t len,
+			   int64_t now, int64_t *id_r, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_MAIL_ADD, err);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	bind_text(st, 2, rcpt);
+	sqlite3_bind_blob64(st, 3, message, len, SQLITE_STATIC);
+	if (exec_done(s, st, err, "queue mail") < 0)
+		return -1;
+	if (id_r != NULL)
+		*id_r = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+static int sq_mail_next_due(as_store *base, int64_t now, at_arena *a, as_mail_row *row_r,
+			    bool *found_r, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_MAIL_NEXT, err);
+	*found_r = false;
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*found_r = true;
+		row_r->id = sqlite3_column_int64(st, 0);
+		row_r->created = sqlite3_column_int64(st, 1);
+		row_r->rcpt = col_text(st, 2, a);
+		const void *blob = sqlite3_column_blob(st, 3);
+		int n = sqlite3_column_bytes(st, 3);
+		char *m = at_arena_alloc(a, (size_t)n + 1);
+		if (n > 0)
+			memcpy(m, blob, (size_t)n);
+		m[n] = '\0';
+		row_r->message = m;
+		row_r->len = (size_t)n;
+		row_r->attempts = sqlite3_column_int(st, 4);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(s, err, "read mail queue");
+	return 0;
+}
+
+static int sq_mail_mark_sent(as_store *base, int64_t id, int64_t now, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_MAIL_SENT, err);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now);
+	return exec_done(s, st, err, "mark mail sent");
+}
+
+static int sq_mail_mark_failed(as_store *base, int64_t id, int64_t retry_at, const char *error,
+			       at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_MAIL_FAILED, err);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	if (retry_at > 0)
+		sqlite3_bind_int64(st, 2, retry_at);
+	else
+		sqlite3_bind_null(st, 2);
+	bind_text(st, 3, error);
+	return exec_done(s, st, err, "mark mail failed");
+}
+
+static int sq_task_alarms_due(as_store *base, int64_t now, as_alarm_cb *cb, void *ctx,
+			      at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_ALARMS_DUE, err);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	int rc, stop = 0;
+	while (stop == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		stop = cb(ctx, (const char *)sqlite3_column_text(st, 0),
+			  (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 2));
+	sqlite3_reset(st);
+	if (stop < 0)
+		return -1;
+	if (stop == 0 && rc != SQLITE_DONE)
+		return db_fail(s, err, "list task alarms");
+	return 0;
+}
+
+static int sq_alarm_mark_sent(as_store *base, const char *item_id, const char *kind,
+			      int64_t at, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_ALARM_SENT, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, item_id);
+	bind_text(st, 2, kind);
+	sqlite3_bind_int64(st, 3, at);
+	return exec_done(s, st, err, "record task alarm");
+}
+
 static void sq_close(as_store *base)
 {
 	sq_store *s = (sq_store *)base;
@@ -1536,6 +1728,12 @@ static const as_store_ops sqlite_ops = {
 	.directory_entry_get = sq_directory_entry_get,
 	.directory_entry_set = sq_directory_entry_set,
 	.contact_search = sq_contact_search,
+	.mail_enqueue = sq_mail_enqueue,
+	.mail_next_due = sq_mail_next_due,
+	.mail_mark_sent = sq_mail_mark_sent,
+	.mail_mark_failed = sq_mail_mark_failed,
+	.task_alarms_due = sq_task_alarms_due,
+	.alarm_mark_sent = sq_alarm_mark_sent,
 };
 
 static int exec_sql(sq_store *s, const char *sql, at_error *err)

@@ -4,8 +4,10 @@
 #include <string.h>
 
 #include "acl.h"
+#include "hooks.h"
 #include "log.h"
 #include "protocol.h"
+#include "tasks.h"
 
 /* --- shared helpers -------------------------------------------------------- */
 
@@ -330,6 +332,41 @@ static void remember(struct sync_run *run, const as_item *it)
 	run->n_written++;
 }
 
+/* The per-type hooks of the write path (hooks.h): what a write of an item
+ * of the type also does, inside this transaction. */
+static const as_item_hooks *const item_hooks[] = {&as_task_hooks};
+
+static const as_item_hooks *hooks_for(const char *type)
+{
+	for (size_t i = 0; i < sizeof(item_hooks) / sizeof(item_hooks[0]); i++)
+		if (strcmp(item_hooks[i]->type, type) == 0)
+			return item_hooks[i];
+	return NULL;
+}
+
+/* Client ids the server gives the items it makes itself. */
+static bool client_id_reserved(const char *cid)
+{
+	return strncmp(cid, AS_TASK_NEXT_CID_PREFIX, strlen(AS_TASK_NEXT_CID_PREFIX)) == 0 ||
+	       strncmp(cid, AS_TASK_COPY_CID_PREFIX, strlen(AS_TASK_COPY_CID_PREFIX)) == 0;
+}
+
+/* Runs the hooks' before_write and, when the item passes it and its whole
+ * check, after_write.  1: refused (put in r); 0: go on; -1: store failure. */
+static int run_write_hooks(const as_item_hooks *hooks, as_item_write *w,
+			   const at_item_type *type, json_t *r, at_error *err)
+{
+	at_error ie;
+	int rc = hooks->before_write != NULL ? hooks->before_write(w, &ie, err) : 0;
+	if (rc == 0 && at_model_validate(type, w->item->fields, false, &ie) < 0)
+		rc = 1;
+	if (rc == 1)
+		result_error(r, &ie);
+	if (rc == 0 && hooks->after_write != NULL && hooks->after_write(w, err) < 0)
+		rc = -1;
+	return rc;
+}
+
 /* Store failures abort the whole call (return -1); item problems are put in
  * the result and return 0. */
 static int apply_create(struct sync_run *run, const at_change *c, json_t *r, at_error *err)
@@ -341,6 +378,9 @@ static int apply_create(struct sync_run *run, const at_change *c, json_t *r, at_
 	int rc = -1;
 	const char *existing;
 	const at_item_type *type = c->type ? at_model_item_type(c->type) : run->type;
+	const as_item_hooks *hooks = NULL;
+	as_item_write w = {0};
+	json_t *fields = NULL;
 	if (s->ops->client_id_lookup(s, ctx->user->id, c->client_id, ctx->arena, &existing, err) < 0)
 		goto done;
 	if (existing != NULL) {
@@ -360,6 +400,14 @@ static int apply_create(struct sync_run *run, const at_change *c, json_t *r, at_
 		rc = 0;
 		goto done;
 	}
+	if (client_id_reserved(c->client_id)) {
+		at_error_set(&ie, AT_E_INVALID_ARGUMENTS, AT_SCOPE_ITEM, AT_RETRY_FINAL,
+			     "clientId", "client ids beginning with \"atrium-\" are the "
+			     "server's own");
+		result_error(r, &ie);
+		rc = 0;
+		goto done;
+	}
 	if (type == NULL || type->module != run->folder->module) {
 		at_error_set(&ie, AT_E_INVALID_ARGUMENTS, AT_SCOPE_ITEM, AT_RETRY_FINAL, "type",
 			     "a %s folder cannot hold this item type",
@@ -375,7 +423,11 @@ static int apply_create(struct sync_run *run, const at_change *c, json_t *r, at_
 		rc = 0;
 		goto done;
 	}
-	if (at_model_validate(type, c->fields, false, &ie) < 0) {
+	hooks = hooks_for(type->name);
+	fields = json_deep_copy(c->fields);
+	if (hooks != NULL && hooks->filter_sent != NULL)
+		hooks->filter_sent(fields, NULL);
+	if (at_model_validate(type, fields, false, &ie) < 0) {
 		result_error(r, &ie);
 		rc = 0;
 		goto done;
@@ -388,18 +440,29 @@ static int apply_create(struct sync_run *run, const at_change *c, json_t *r, at_
 	it.type = type->name;
 	it.created_by = ctx->user->id;
 	it.client_id = c->client_id;
-	it.fields = json_deep_copy(c->fields);
+	it.fields = json_deep_copy(fields);
 	it.field_versions = json_object();
 	const char *k;
 	json_t *v;
 	json_object_foreach(it.fields, k, v)
 		json_object_set_new(it.field_versions, k, json_integer(modseq));
+	if (hooks != NULL) {
+		w = (as_item_write){.ctx = ctx, .folder = run->folder, .modseq = modseq,
+				    .old = NULL, .sent = fields, .item = &it};
+		int hr = run_write_hooks(hooks, &w, type, r, err);
+		if (hr != 0) {
+			rc = hr < 0 ? -1 : 0;
+			goto done;
+		}
+	}
 	if (s->ops->item_put(s, &it, true, err) < 0)
 		goto done;
 	remember(run, &it);
 	result_item(run, r, &it);
 	rc = 0;
 done:
+	json_decref(fields);
+	json_decref(w.state);
 	as_item_clear(&it);
 	return rc;
 }
@@ -425,6 +488,9 @@ static int apply_update(struct sync_run *run, const at_change *c, json_t *r, at_
 	as_item it = {0};
 	bool found;
 	int rc = -1;
+	const as_item_hooks *hooks = NULL;
+	as_item_write w = {0};
+	json_t *patch = json_incref(c->fields), *old = NULL, *applied = NULL;
 	if (load_target(run, c, &it, &found, err) < 0)
 		goto done;
 	if (!found || !at_acl_may_read(&run->rights, item_own(ctx, &it), item_private(&it))) {
@@ -446,7 +512,16 @@ static int apply_update(struct sync_run *run, const at_change *c, json_t *r, at_
 		goto done;
 	}
 	const at_item_type *type = at_model_item_type(it.type);
-	if (type == NULL || at_model_validate(type, c->fields, true, &ie) < 0) {
+	hooks = type != NULL ? hooks_for(type->name) : NULL;
+	if (hooks != NULL) {
+		json_decref(patch);
+		patch = json_deep_copy(c->fields);
+		if (hooks->filter_sent != NULL)
+			hooks->filter_sent(patch, it.fields);
+		old = json_deep_copy(it.fields);
+		applied = json_object();
+	}
+	if (type == NULL || at_model_validate(type, patch, true, &ie) < 0) {
 		if (type == NULL)
 			at_error_set(&ie, AT_E_SERVER, AT_SCOPE_ITEM, AT_RETRY_FINAL, NULL,
 				     "stored item has unknown type %s", it.type);
@@ -459,7 +534,7 @@ static int apply_update(struct sync_run *run, const at_change *c, json_t *r, at_
 	bool changed = false;
 	const char *k;
 	json_t *pv;
-	json_object_foreach(c->fields, k, pv) {
+	json_object_foreach(patch, k, pv) {
 		json_t *sv = json_object_get(it.fields, k);
 		if ((sv == NULL && json_is_null(pv)) || (sv != NULL && json_equal(sv, pv)))
 			continue;
@@ -483,7 +558,20 @@ static int apply_update(struct sync_run *run, const at_change *c, json_t *r, at_
 		else
 			json_object_set(it.fields, k, pv);
 		json_object_set_new(it.field_versions, k, json_integer(modseq));
+		if (applied != NULL)
+			json_object_set(applied, k, pv);
 		changed = true;
+	}
+	if (changed && hooks != NULL) {
+		w = (as_item_write){.ctx = ctx, .folder = run->folder, .modseq = modseq,
+				    .old = old, .sent = applied, .item = &it};
+		int hr = run_write_hooks(hooks, &w, type, r, err);
+		if (hr != 0) {
+			json_decref(conflicts);
+			json_decref(lost);
+			rc = hr < 0 ? -1 : 0;
+			goto done;
+		}
 	}
 	/* each field may be valid and the merged item not (an end before the
 	 * start, a rule that no longer fits the start): check it whole */
@@ -509,6 +597,10 @@ static int apply_update(struct sync_run *run, const at_change *c, json_t *r, at_
 	result_item(run, r, &it);
 	rc = 0;
 done:
+	json_decref(patch);
+	json_decref(old);
+	json_decref(applied);
+	json_decref(w.state);
 	as_item_clear(&it);
 	return rc;
 }
@@ -551,6 +643,10 @@ static int apply_delete(struct sync_run *run, const at_change *c, json_t *r, at_
 					      "lost", it.fields));
 	}
 	if (s->ops->item_delete(s, it.id, it.folder_id, err) < 0)
+		goto done;
+	const as_item_hooks *hooks = hooks_for(it.type);
+	if (hooks != NULL && hooks->after_delete != NULL &&
+	    hooks->after_delete(ctx, &it, err) < 0)
 		goto done;
 	int64_t modseq;
 	if (s->ops->tx_modseq(s, &modseq, err) < 0)

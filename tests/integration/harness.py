@@ -25,6 +25,8 @@ What it offers:
     Connector(home)                runs the atrium CLI with --home HOME
     TempDirTestCase                unittest base: self.tmp, self.server(),
                                    self.connector(); log tails on failure
+    SmtpSink(tmpdir)               an SMTP server on loopback (aiosmtpd)
+                                   keeping what it receives in a Maildir
     validate(name, obj)            check obj against a schema of
                                    docs/protocol.md
     Schemas                        the schema extractor/validator itself
@@ -78,7 +80,7 @@ SRC = os.environ.get("ATRIUM_SRC") or os.path.dirname(
 __all__ = [
     "SRC", "HarnessError", "SchemaError", "ProtocolError", "MethodError",
     "CommandError", "free_port", "Schemas", "default_schemas", "validate",
-    "Reply", "Api", "Server", "Connector", "TempDirTestCase",
+    "Reply", "Api", "Server", "Connector", "TempDirTestCase", "SmtpSink",
 ]
 
 
@@ -673,9 +675,17 @@ class Server:
 
     def start(self, config=None, *, args=(), timeout=10, tls=None):
         """Start `atriumd serve` and wait until GET /api/session answers
-        (any HTTP status). config: path of a configuration file."""
+        (any HTTP status). config: path of a configuration file, or a dict
+        of settings ({"smtp_url": ..., "reminder_interval": 1}) written to
+        TMPDIR/atriumd.conf."""
         if self.running():
             raise HarnessError("atriumd already running (pid %d)" % self.pid)
+        if isinstance(config, dict):
+            path = os.path.join(self.tmpdir, "atriumd.conf")
+            with open(path, "w", encoding="utf-8") as f:
+                for key, value in config.items():
+                    f.write("%s = %s\n" % (key, value))
+            config = path
         cmd = [self.binary, "serve", "--data", self.data,
                "--listen", "127.0.0.1:%d" % self.port]
         if config is not None:
@@ -839,6 +849,138 @@ class Connector:
         return self.run("profile", "add", name, "--server", url,
                         "--user", login, "--password-stdin",
                         input=password + "\n", **kwargs)
+
+
+class SmtpSink:
+    """An SMTP server on 127.0.0.1 (aiosmtpd's Mailbox handler, Debian's
+    python3-aiosmtpd) that keeps every message it accepts in the Maildir
+    TMPDIR/maildir; its output goes to TMPDIR/smtp.log. The port is chosen
+    once, so it can be stopped and started again on the same address.
+
+        sink = SmtpSink(tmp).start()
+        ... "smtp_url": sink.url ...
+        sink.wait_for(1)          # [email.message.Message], oldest first
+        sink.stop()
+
+    The handler adds X-MailFrom and X-RcptTo headers (the envelope)."""
+
+    def __init__(self, tmpdir, *, port=None):
+        self.tmpdir = tmpdir
+        self.maildir = os.path.join(tmpdir, "maildir")
+        self.log_path = os.path.join(tmpdir, "smtp.log")
+        self.port = port or free_port()
+        self.proc = None
+        os.makedirs(tmpdir, exist_ok=True)
+        _live.add(self)
+
+    @property
+    def url(self):
+        return "smtp://127.0.0.1:%d" % self.port
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self, timeout=10):
+        """Start the sink and wait until it accepts connections."""
+        if self.running():
+            raise HarnessError("SMTP sink already running (pid %d)"
+                               % self.proc.pid)
+        cmd = ["/usr/bin/python3", "-m", "aiosmtpd", "-n",
+               "-l", "127.0.0.1:%d" % self.port,
+               "-c", "aiosmtpd.handlers.Mailbox", self.maildir]
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                cwd=self.tmpdir, preexec_fn=_die_with_parent)
+        deadline = time.monotonic() + timeout
+        while True:
+            code = self.proc.poll()
+            if code is not None:
+                raise HarnessError("SMTP sink exited with status %d\n%s"
+                                   % (code, self.log_tail()))
+            try:
+                with socket.create_connection(("127.0.0.1", self.port),
+                                              timeout=1) as sock:
+                    sock.settimeout(2)
+                    if sock.recv(3) == b"220":
+                        return self
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                self.kill9()
+                raise HarnessError("SMTP sink did not answer on port %d "
+                                   "within %ss\n%s"
+                                   % (self.port, timeout, self.log_tail()))
+            time.sleep(0.05)
+
+    def stop(self, timeout=10):
+        """SIGTERM to its PID; waits until it is gone (SIGKILL after
+        timeout)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+    def kill9(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def messages(self):
+        """Every message received so far, as email.message.Message objects,
+        in the order of arrival."""
+        import email
+        import email.policy
+        new = os.path.join(self.maildir, "new")
+        cur = os.path.join(self.maildir, "cur")
+        entries = []
+        for d in (new, cur):
+            try:
+                names = os.listdir(d)
+            except FileNotFoundError:
+                continue
+            for name in names:
+                path = os.path.join(d, name)
+                try:
+                    st = os.stat(path)
+                except FileNotFoundError:
+                    continue
+                entries.append((st.st_mtime_ns, name, path))
+        out = []
+        for _, _, path in sorted(entries):
+            with open(path, "rb") as f:
+                out.append(email.message_from_binary_file(
+                    f, policy=email.policy.default))
+        return out
+
+    def wait_for(self, count, timeout=20):
+        """Wait until at least count messages arrived; returns them all.
+        Fails (AssertionError) after timeout seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            msgs = self.messages()
+            if len(msgs) >= count:
+                return msgs
+            if time.monotonic() > deadline:
+                raise AssertionError("SMTP sink: %d message(s) after %ss, "
+                                     "expected %d" % (len(msgs), timeout,
+                                                      count))
+            time.sleep(0.1)
+
+    def log_tail(self, lines=40):
+        try:
+            with open(self.log_path, "rb") as f:
+                text = f.read().decode("utf-8", "replace")
+        except OSError:
+            return "(no log at %s)" % self.log_path
+        return "--- last lines of %s\n%s" % (self.log_path,
+                                             _tail_text(text, lines))
 
 
 def _stop_leftovers():

@@ -16,9 +16,11 @@ and the real vdir clients from Debian: khard, khal, todoman.
   writes a change pushed by the server into the files.
 - khal lists the appointments synced from the server and an event made with
   `khal new` reaches the server and device 2.
-- todoman: a task made with `todoman new` and one completed with `todoman
-  done` (Debian's name for the `todo` command) reach the server and device
-  2 (skipped while the server has no task item type; from then on it runs).
+- todoman lists the tasks synced from the server (due dates, priority,
+  % complete); tasks made with `todoman new` and ones completed with
+  `todoman done` (Debian's name for the `todo` command) reach the server
+  (completed, 100 %, date completed) and device 2, and what todoman did
+  not touch keeps its value.
 """
 import glob
 import json
@@ -389,11 +391,32 @@ class Mirror(TempDirTestCase):
         return self.tool("todoman", "--config", conf, "--porcelain", *args)
 
     def test_todoman_two_devices(self):
-        # runs (and must pass) as soon as the server knows tasks
-        if "task" not in self.api.session().body["limits"]["fields"]:
-            self.skipTest("no task item type yet")
         self.assertTrue(os.path.isdir(self.tasks_dir(self.m1)),
                         "the tasks folder is not mirrored (connector/mirror.c formats[])")
+        # tasks made on device 2 reach device 1's files, and todoman reads them
+        self.d2.run("tasks", "add", "--subject", "Pay the invoice", "--due", "2030-03-08",
+                    "--priority", "high", "--notes", "Invoice 17")
+        self.d2.run("tasks", "add", "--subject", "Call the bank", "--due", "2030-03-09 17:00",
+                    "--tz", "Europe/Paris", "--status", "inProgress", "--percent", "40")
+        self.d2.run("sync")
+        cp = self.d1.run("sync")
+        self.assertIn("mirror written: 2 written", cp.stdout)
+        todos = {t["summary"]: t for t in
+                 json.loads(self.todoman(self.m1, "list").stdout)}
+        self.assertEqual(sorted(todos), ["Call the bank", "Pay the invoice"])
+        invoice, bank = todos["Pay the invoice"], todos["Call the bank"]
+        self.assertEqual(invoice["priority"], 1)          # high
+        self.assertEqual(invoice["description"], "Invoice 17")
+        self.assertEqual(time.strftime("%Y-%m-%d", time.gmtime(invoice["due"] + 7200)),
+                         "2030-03-08")                    # a date: local midnight
+        self.assertEqual(bank["due"], 1899302400)          # 2030-03-09 16:00Z
+        self.assertEqual(bank["percent"], 40)
+        files = [self.read(p) for p in glob.glob(os.path.join(self.tasks_dir(self.m1), "*.ics"))]
+        self.assertTrue(any("DUE;VALUE=DATE:20300308\r\n" in t for t in files), files)
+        self.assertTrue(any("DUE;TZID=Europe/Paris:20300309T170000\r\n" in t for t in files),
+                        files)
+
+        # tasks made with todoman reach the server and device 2
         # (todoman 4.1 needs --priority with --porcelain)
         self.todoman(self.m1, "new", "--priority", "0", "--list", "Tasks",
                      "Write the report")
@@ -401,22 +424,43 @@ class Mirror(TempDirTestCase):
         cp = self.d1.run("sync")
         self.assertIn("mirror scanned: 2 created", cp.stdout)
         self.assertEqual(sorted(f["subject"] for f in self.server_items("tasks")),
-                         ["Book the room", "Write the report"])
+                         ["Book the room", "Call the bank", "Pay the invoice",
+                          "Write the report"])
         self.d2.run("sync")
         todos = json.loads(self.todoman(self.m2, "list").stdout)
         ids = {t["summary"]: t["id"] for t in todos}
-        self.assertEqual(sorted(ids), ["Book the room", "Write the report"])
+        self.assertEqual(sorted(ids), ["Book the room", "Call the bank", "Pay the invoice",
+                                       "Write the report"])
+
+        # `todo done` on device 2: completed on the server, then on device 1
         self.todoman(self.m2, "done", str(ids["Book the room"]))
+        self.todoman(self.m2, "done", str(ids["Call the bank"]))
         cp = self.d2.run("sync")
-        self.assertIn("mirror scanned: 1 modified", cp.stdout)
-        status = {f["subject"]: f.get("status") for f in self.server_items("tasks")}
-        self.assertEqual(status["Book the room"], "completed")
+        self.assertIn("mirror scanned: 2 modified", cp.stdout)
+        on_server = {f["subject"]: f for f in self.server_items("tasks")}
+        for name in ("Book the room", "Call the bank"):
+            self.assertEqual(on_server[name]["status"], "completed", on_server[name])
+            self.assertEqual(on_server[name]["percentComplete"], 100, on_server[name])
+            self.assertRegex(on_server[name]["dateCompleted"],
+                             r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        self.assertNotEqual(on_server["Write the report"].get("status"), "completed")
+        # what todoman did not touch is as it was
+        self.assertEqual(on_server["Call the bank"]["due"], "2030-03-09T16:00:00Z")
+        self.assertEqual(on_server["Call the bank"]["timeZone"], "Europe/Paris")
+        self.assertEqual(on_server["Pay the invoice"]["priority"], "high")
         self.d1.run("sync")
+        local = {t["fields"]["subject"]: t["fields"] for t in self.d1.json("tasks", "list")}
+        self.assertEqual(local["Book the room"]["status"], "completed")
         todos = json.loads(self.todoman(self.m1, "list", "--status", "ANY").stdout)
         done = {t["summary"]: t["completed"] for t in todos}
-        self.assertTrue(done["Book the room"])
-        self.assertFalse(done["Write the report"])
+        self.assertEqual(done, {"Book the room": True, "Call the bank": True,
+                                "Pay the invoice": False, "Write the report": False})
 
+        # nothing left to do on either side
+        for dev in (self.d1, self.d2):
+            cp = dev.run("sync")
+            self.assertNotIn("mirror", cp.stdout)
+            self.assertIn(" 0 received, 0 sent,", cp.stdout)
 
 if __name__ == "__main__":
     unittest.main()

@@ -47,11 +47,18 @@ typedef struct fx {
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
+/* SQL turning a database back to schema version 5 (before the mail queue
+ * and the task alarms). */
+#define FX_UNDO_SCHEMA_V6 \
+	"DROP TRIGGER items_alarms_insert; DROP TRIGGER items_alarms_update;" \
+	" DROP TRIGGER items_alarms_delete; DROP TABLE mail_queue;" \
+	" DROP TABLE task_alarms; DROP TABLE alarms_sent; PRAGMA user_version = 5;"
+
 /* SQL turning a database back to schema version 4 (before the search index
  * and the Global Address Book), for tests of older migrations: run it
  * before dropping the objects of older versions. */
 #define FX_UNDO_SCHEMA_V5 \
-	"DROP TRIGGER items_search_insert; DROP TRIGGER items_search_delete;" \
+	FX_UNDO_SCHEMA_V6 " DROP TRIGGER items_search_insert; DROP TRIGGER items_search_delete;" \
 	" DROP TRIGGER items_search_update; DROP TABLE contact_fts;" \
 	" DROP TABLE search_docs; DROP TABLE directory_entries;" \
 	" DELETE FROM items WHERE folder_id = 'gab';" \

@@ -21,6 +21,82 @@ static void test_defaults(void **state)
 	assert_int_equal(c.log_level, AT_LOG_INFO);
 	assert_int_equal(c.tombstone_seconds, 90LL * 24 * 3600);
 	assert_string_equal(c.public_folder_creators, "everyone");
+	assert_string_equal(c.smtp_url, "");
+	assert_string_equal(c.smtp_user, "");
+	assert_string_equal(c.smtp_password_file, "");
+	assert_string_equal(c.mail_from, "");
+	assert_string_equal(c.clock_file, "");
+	assert_int_equal(c.reminder_interval, 60);
+}
+
+/* The mail, reminder and clock settings. */
+static void test_parse_mail_settings(void **state)
+{
+	fx *f = *state;
+	const char *path = fx_write_file(f, "mail.conf",
+		"smtp_url = smtps://mail.example.org:465\n"
+		"smtp_user = atrium\n"
+		"smtp_password_file = /etc/atrium/smtp password\n"
+		"mail_from = groupware@example.org\n"
+		"clock_file = /tmp/clock\n"
+		"reminder_interval = 1\n");
+	as_config c;
+	as_config_defaults(&c);
+	at_error err;
+	at_error_clear(&err);
+	check(as_config_load(&c, path, &err) == 0, "load: %s", err.message);
+	assert_string_equal(c.smtp_url, "smtps://mail.example.org:465");
+	assert_string_equal(c.smtp_user, "atrium");
+	assert_string_equal(c.smtp_password_file, "/etc/atrium/smtp password");
+	assert_string_equal(c.mail_from, "groupware@example.org");
+	assert_string_equal(c.clock_file, "/tmp/clock");
+	assert_int_equal(c.reminder_interval, 1);
+	path = fx_write_file(f, "plain.conf", "smtp_url = smtp://127.0.0.1:2525\n"
+				 "reminder_interval = 3600\n");
+	check(as_config_load(&c, path, &err) == 0, "load: %s", err.message);
+	assert_string_equal(c.smtp_url, "smtp://127.0.0.1:2525");
+	assert_int_equal(c.reminder_interval, 3600);
+
+	static const struct { const char *text; const char *mention; } bad[] = {
+		{"smtp_url = http://mail.example.org\n", "smtp_url"},
+		{"smtp_url = smtp://\n", "smtp_url"},
+		{"smtp_url = mail.example.org\n", "smtp_url"},
+		{"smtp_url =\n", "smtp_url"},
+		{"smtp_url = smtp://a b\n", "smtp_url"},
+		{"smtp_user =\n", "smtp_user"},
+		{"smtp_password_file =\n", "smtp_password_file"},
+		{"mail_from = nobody\n", "nobody"},
+		{"mail_from = @example.org\n", "mail_from"},
+		{"mail_from = a@b@c\n", "mail_from"},
+		{"mail_from = Atrium <a@example.org>\n", "mail_from"},
+		{"clock_file =\n", "clock_file"},
+		{"reminder_interval = 0\n", "reminder_interval"},
+		{"reminder_interval = 3601\n", "reminder_interval"},
+		{"reminder_interval = 1m\n", "1m"},
+		{"reminder_interval =\n", "reminder_interval"},
+	};
+	for (size_t i = 0; i < N_ELEMS(bad); i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "badmail%zu.conf", i);
+		path = fx_write_file(f, name, bad[i].text);
+		as_config d;
+		as_config_defaults(&d);
+		at_error_clear(&err);
+		check(as_config_load(&d, path, &err) == -1, "case %zu accepted", i);
+		check(strstr(err.message, bad[i].mention) != NULL, "case %zu: message lacks \"%s\": %s",
+		      i, bad[i].mention, err.message);
+		char where[600];
+		snprintf(where, sizeof(where), "%s:1", path);
+		check(strstr(err.message, where) != NULL, "case %zu: no line: %s", i, err.message);
+	}
+	/* a URL with a password in it is refused without repeating it */
+	path = fx_write_file(f, "secret.conf", "smtp_url = smtp://me:s3cret@mail.example.org\n");
+	as_config d;
+	as_config_defaults(&d);
+	assert_int_equal(as_config_load(&d, path, &err), -1);
+	assert_null(strstr(err.message, "s3cret"));
+	assert_non_null(strstr(err.message, "smtp_password_file"));
+	assert_string_equal(d.smtp_url, "");
 }
 
 static void test_parse_full_file(void **state)
@@ -205,6 +281,8 @@ int main(void)
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_listen_error_names_file_and_line,
 						fx_setup_empty, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_parse_mail_settings, fx_setup_empty,
+						fx_teardown),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }
