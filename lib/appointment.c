@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "protocol.h"
 
 #define DAY 86400LL
 
@@ -566,19 +567,7 @@ static int cmp_str(const void *x, const void *y)
 /* Sorts a list of wire times (same kind: text order is time order). */
 static void sort_times(json_t *arr)
 {
-	size_t n = json_array_size(arr);
-	if (n < 2)
-		return;
-	json_t **v = malloc(n * sizeof(*v));
-	if (v == NULL)
-		abort();
-	for (size_t i = 0; i < n; i++)
-		v[i] = json_incref(json_array_get(arr, i));
-	qsort(v, n, sizeof(*v), cmp_str);
-	json_array_clear(arr);
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(arr, v[i]);
-	free(v);
+	at_json_array_sort(arr, cmp_str);
 }
 
 int at_appt_exclude(json_t *fields, const char *rid, at_error *err)

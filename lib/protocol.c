@@ -331,3 +331,20 @@ json_t *at_item_sync_req_encode(const at_item_sync_req *req)
 	}
 	return args;
 }
+
+void at_json_array_sort(json_t *arr, int (*cmp)(const void *, const void *))
+{
+	size_t n = json_array_size(arr);
+	if (n < 2)
+		return;
+	json_t **v = malloc(n * sizeof(*v));
+	if (v == NULL)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(arr, i));
+	qsort(v, n, sizeof(*v), cmp);
+	json_array_clear(arr);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, v[i]);
+	free(v);
+}

@@ -104,6 +104,8 @@ json_t *at_item_sync_req_encode(const at_item_sync_req *req);
 /* Checks an id supplied by a client: 1..AT_MAX_ID_LEN characters of
  * [A-Za-z0-9._:-]. */
 bool at_id_valid(const char *s);
+/* Sorts a JSON array in place with qsort(); cmp gets two json_t *const *. */
+void at_json_array_sort(json_t *arr, int (*cmp)(const void *, const void *));
 /* Fills buf (2*nbytes+1) with random hex (libsodium). */
 void at_random_hex(char *buf, size_t nbytes);
 

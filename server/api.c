@@ -6,6 +6,7 @@
 
 #include "auth.h"
 #include "folders.h"
+#include "freebusy.h"
 #include "gab.h"
 #include "log.h"
 #include "model.h"
@@ -31,6 +32,7 @@ static const struct method {
 	{"Account/getPersonalData", as_personal_get},
 	{"Account/setPersonalData", as_personal_set},
 	{"Contact/search", as_contact_search},
+	{"Calendar/getFreeBusy", as_calendar_freebusy},
 };
 
 #define N_METHODS (sizeof(methods) / sizeof(methods[0]))
