@@ -9,15 +9,26 @@
  * contact fields, are lib/vcard.h's; properties without a contact field
  * travel in the field vcardExtra and come out again on export.
  *
- * Import: each card becomes one contact.  A card that cannot be imported
- * (broken, a distribution list, a value over a field's limit) is reported
- * on stderr as FILE:LINE: message and skipped; the others are imported, in
- * one transaction for the whole command.  Exit status 0 when every card was
- * imported, 1 when some were skipped or a file could not be read.
+ * Import: each card becomes one contact, each KIND:group card (or Apple's
+ * X-ADDRESSBOOKSERVER-KIND) one distribution list.  Lists come after every
+ * contact of the command, so that a member naming a contact by its UID
+ * ("urn:uuid:...") finds it among the cards just imported or the contacts
+ * of the folder (by the UID they were imported with, or the server id an
+ * export wrote as UID); such a member becomes a reference to the contact:
+ * its server id, or "#" and its client id while the contact has not been
+ * synced (the server resolves those, protocol.md).  Members naming nothing
+ * known are kept verbatim.  A card that cannot be imported (broken, a value
+ * over a field's limit) is reported on stderr as FILE:LINE: message and
+ * skipped; the others are imported, in one transaction for the whole
+ * command.  Exit status 0 when every card was imported, 1 when some were
+ * skipped or a file could not be read.
  *
  * Export: DIR (an existing directory, or a path ending in '/') gets one
- * NAME.vcf per contact, NAME being its server id (its local id before its
- * first sync); anything else is one file holding all the cards.  Files are
+ * NAME.vcf per contact and list, NAME being its server id (its local id
+ * before its first sync); anything else is one file holding all the cards.
+ * A list's members that reference contacts are written with those
+ * contacts' UIDs (as exported), or as plain addresses when the contact is
+ * not on this device.  Files are
  * replaced atomically.  The default version is 3.0, which every address
  * book reads (Outlook reads no 4.0). */
 #include "cli.h"
@@ -82,16 +93,86 @@ static int resolve_folder(ac_cli *cli, const char *folder, char id_r[AC_ID_SIZE]
 }
 
 typedef struct import_counts {
-	size_t cards, imported, skipped;
+	size_t cards, imported, lists, skipped;
 	bool file_failed;
 } import_counts;
 
-static int import_file(ac_cli *cli, const char *path, const char *folder_id,
+/* What an import keeps between its two passes: list cards wait for every
+ * contact of the command; uids maps the UIDs of contacts to references. */
+typedef struct import_run {
+	at_arena *a;
+	json_t *uids;                  /* {"UID": "server id" or "#client id"} */
+	struct pending_list {
+		const char *path;
+		const at_vcard *card;
+	} *lists;
+	size_t n_lists, cap_lists;
+} import_run;
+
+/* The UID a contact's fields carry (in vcardExtra), or NULL. */
+static const char *fields_uid(json_t *fields, at_arena *a)
+{
+	const char *extra = ac_jstr(fields, AT_VCARD_EXTRA_FIELD);
+	for (const char *p = extra; p != NULL && *p != '\0';) {
+		if (strncasecmp(p, "UID:", 4) == 0) {
+			size_t n = strcspn(p + 4, "\r\n");
+			return at_vcard_unescape(at_arena_strndup(a, p + 4, n), a);
+		}
+		p = strchr(p, '\n');
+		if (p != NULL)
+			p++;
+	}
+	return NULL;
+}
+
+/* A reference to a local item: its server id, or "#" and its client id. */
+static const char *item_ref(const ac_item *it, at_arena *a)
+{
+	if (it->server_id[0] != '\0')
+		return at_arena_strdup(a, it->server_id);
+	return at_arena_printf(a, "#%s", it->client_id[0] ? it->client_id : it->local_id);
+}
+
+static void remember_uid(import_run *run, const char *uid, const char *ref)
+{
+	if (uid == NULL || uid[0] == '\0')
+		return;
+	json_object_set_new(run->uids, uid, json_string(ref));
+	if (strncasecmp(uid, "urn:uuid:", 9) != 0)
+		json_object_set_new(run->uids, at_arena_printf(run->a, "urn:uuid:%s", uid),
+				    json_string(ref));
+}
+
+/* The contacts already in the folder, by UID and by server id. */
+static int index_folder(ac_cli *cli, const char *folder_id, import_run *run, at_error *err)
+{
+	ac_item_list items = {0};
+	if (ac_store_items(cli->store, folder_id, &items, err) < 0)
+		return -1;
+	for (size_t i = 0; i < items.n; i++) {
+		ac_item *it = items.v[i];
+		if (it->state == AC_STATE_DELETED || strcmp(it->type, "contact") != 0)
+			continue;
+		const char *ref = item_ref(it, run->a);
+		remember_uid(run, fields_uid(it->fields, run->a), ref);
+		if (it->server_id[0] != '\0')
+			remember_uid(run, it->server_id, ref);
+	}
+	ac_item_list_free(&items);
+	return 0;
+}
+
+static const char *resolve_member(void *ctx, const char *uri)
+{
+	import_run *run = ctx;
+	return json_string_value(json_object_get(run->uids, uri));
+}
+
+static int import_file(ac_cli *cli, const char *path, const char *folder_id, import_run *run,
 		       import_counts *n, at_error *err)
 {
 	char *data = NULL;
 	size_t len;
-	at_arena *a = NULL;
 	at_vcard_list list;
 	at_error e;
 	int ret = -1;
@@ -102,8 +183,7 @@ static int import_file(ac_cli *cli, const char *path, const char *folder_id,
 		n->file_failed = true;
 		return 0;
 	}
-	a = at_arena_new(0);
-	if (at_vcard_parse(data, len, a, &list, &e) < 0) {
+	if (at_vcard_parse(data, len, run->a, &list, &e) < 0) {
 		report(path, e.message);
 		n->file_failed = true;
 		ret = 0;
@@ -116,23 +196,60 @@ static int import_file(ac_cli *cli, const char *path, const char *folder_id,
 		json_t *fields = NULL;
 		char local_id[AC_ID_SIZE];
 		n->cards++;
+		if (card->error_code == NULL && at_vcard_is_list(card)) {
+			if (run->n_lists == run->cap_lists) {
+				run->cap_lists = run->cap_lists ? run->cap_lists * 2 : 16;
+				run->lists = realloc(run->lists, run->cap_lists * sizeof(*run->lists));
+				if (run->lists == NULL)
+					abort();
+			}
+			run->lists[run->n_lists].path = at_arena_strdup(run->a, path);
+			run->lists[run->n_lists++].card = card;
+			continue;
+		}
 		at_error_clear(&e);
 		if (at_vcard_to_fields(card, &fields, &e) < 0) {
 			report(path, e.message);
 			n->skipped++;
 			continue;
 		}
+		const char *uid = fields_uid(fields, run->a);
 		int rc = ac_store_item_add(cli->store, folder_id, "contact", fields, local_id, err);
 		json_decref(fields);
 		if (rc < 0)
 			goto done;  /* the store failed: the whole import rolls back */
+		remember_uid(run, uid, at_arena_printf(run->a, "#%s", local_id));
 		n->imported++;
 	}
 	ret = 0;
 done:
-	at_arena_free(&a);
 	free(data);
 	return ret;
+}
+
+/* The second pass: the lists, now that every contact is in. */
+static int import_lists(ac_cli *cli, const char *folder_id, import_run *run,
+			import_counts *n, at_error *err)
+{
+	for (size_t i = 0; i < run->n_lists; i++) {
+		json_t *fields = NULL;
+		char local_id[AC_ID_SIZE];
+		at_error e;
+		at_error_clear(&e);
+		if (at_vcard_list_to_fields(run->lists[i].card, resolve_member, run, &fields, &e) <
+		    0) {
+			report(run->lists[i].path, e.message);
+			n->skipped++;
+			continue;
+		}
+		int rc = ac_store_item_add(cli->store, folder_id, "distributionList", fields,
+					   local_id, err);
+		json_decref(fields);
+		if (rc < 0)
+			return -1;
+		n->lists++;
+	}
+	return 0;
 }
 
 int ac_cmd_import(ac_cli *cli, int argc, char **argv)
@@ -142,6 +259,7 @@ int ac_cmd_import(ac_cli *cli, int argc, char **argv)
 	size_t n_files = 0;
 	char folder_id[AC_ID_SIZE] = "";
 	import_counts n = {0};
+	import_run run = {0};
 	at_error err;
 	int ret = AC_EXIT_ERROR, r;
 
@@ -178,27 +296,38 @@ int ac_cmd_import(ac_cli *cli, int argc, char **argv)
 		goto done;
 	}
 	at_error_clear(&err);
+	run.a = at_arena_new(0);
+	run.uids = json_object();
 	if (ac_cli_open_store(cli, &err) < 0 || resolve_folder(cli, folder, folder_id, &err) < 0 ||
-	    ac_store_begin(cli->store, &err) < 0) {
+	    index_folder(cli, folder_id, &run, &err) < 0 || ac_store_begin(cli->store, &err) < 0) {
 		ret = ac_cli_fail(&err);
 		goto done;
 	}
 	for (size_t i = 0; i < n_files; i++) {
-		if (import_file(cli, files[i], folder_id, &n, &err) < 0) {
+		if (import_file(cli, files[i], folder_id, &run, &n, &err) < 0) {
 			ac_store_rollback(cli->store);
 			fprintf(stderr, "atrium: nothing was imported: %s\n", err.message);
 			goto done;
 		}
 	}
+	if (import_lists(cli, folder_id, &run, &n, &err) < 0) {
+		ac_store_rollback(cli->store);
+		fprintf(stderr, "atrium: nothing was imported: %s\n", err.message);
+		goto done;
+	}
 	if (ac_store_commit(cli->store, &err) < 0) {
 		fprintf(stderr, "atrium: nothing was imported: %s\n", err.message);
 		goto done;
 	}
-	printf("imported %zu contact%s, skipped %zu of %zu card%s\n", n.imported,
-	       n.imported == 1 ? "" : "s", n.skipped, n.cards, n.cards == 1 ? "" : "s");
+	printf("imported %zu contact%s and %zu list%s, skipped %zu of %zu card%s\n",
+	       n.imported, n.imported == 1 ? "" : "s", n.lists, n.lists == 1 ? "" : "s",
+	       n.skipped, n.cards, n.cards == 1 ? "" : "s");
 	ret = n.skipped > 0 || n.file_failed ? AC_EXIT_ERROR : AC_EXIT_OK;
 done:
 	free(files);
+	free(run.lists);
+	json_decref(run.uids);
+	at_arena_free(&run.a);
 	return ret;
 }
 
@@ -217,6 +346,42 @@ static void file_name(const char *id, char *buf, size_t size)
 	memcpy(buf + o, ".vcf", 5);
 }
 
+/* The UID a contact is exported with: the one it was imported with, else
+ * its server id (local id before its first sync). */
+static const char *export_uid(const ac_item *it, at_arena *a)
+{
+	const char *uid = fields_uid(it->fields, a);
+	if (uid != NULL)
+		return uid;
+	return at_arena_strdup(a, it->server_id[0] != '\0' ? it->server_id : it->local_id);
+}
+
+typedef struct export_run {
+	ac_cli *cli;
+	at_arena *a;
+} export_run;
+
+/* A list member's contact -> the UID its card has. */
+static const char *member_uid(void *ctx, const char *contact_id)
+{
+	export_run *run = ctx;
+	ac_item *it = NULL;
+	at_error e;
+	const char *uid = NULL;
+	at_error_clear(&e);
+	if (contact_id[0] == '#')
+		(void)ac_store_item_get(run->cli->store, contact_id + 1, &it, &e);
+	else
+		(void)ac_store_item_by_server_id(run->cli->store, contact_id, &it, &e);
+	if (it != NULL && it->state != AC_STATE_DELETED && strcmp(it->type, "contact") == 0) {
+		uid = export_uid(it, run->a);
+		if (strncasecmp(uid, "urn:", 4) != 0)
+			uid = at_arena_printf(run->a, "urn:uuid:%s", uid);
+	}
+	ac_item_free(&it);
+	return uid;
+}
+
 int ac_cmd_export(ac_cli *cli, int argc, char **argv)
 {
 	const char *folder = NULL, *target = NULL, *v;
@@ -225,6 +390,7 @@ int ac_cmd_export(ac_cli *cli, int argc, char **argv)
 	ac_item_list items = {0}, unassigned = {0};
 	at_buf all, one;
 	size_t exported = 0, failed = 0;
+	export_run run = {.cli = cli, .a = at_arena_new(0)};
 	at_error err;
 	int ret = AC_EXIT_ERROR, r;
 
@@ -285,13 +451,18 @@ int ac_cmd_export(ac_cli *cli, int argc, char **argv)
 	}
 	for (size_t k = 0; k < items.n + unassigned.n; k++) {
 		ac_item *it = k < items.n ? items.v[k] : unassigned.v[k - items.n];
-		if (it->state == AC_STATE_DELETED || strcmp(it->type, "contact") != 0)
+		bool is_list = strcmp(it->type, "distributionList") == 0;
+		if (it->state == AC_STATE_DELETED || (strcmp(it->type, "contact") != 0 && !is_list))
 			continue;
 		const char *id = it->server_id[0] != '\0' ? it->server_id : it->local_id;
 		at_buf_truncate(&one, 0);
 		at_error_clear(&err);
-		if (at_vcard_from_fields(it->fields, version, id, &one, &err) < 0) {
-			fprintf(stderr, "atrium: contact %s: %s\n", it->local_id, err.message);
+		int rc = is_list ? at_vcard_list_from_fields(it->fields, version, id, member_uid, &run,
+							     &one, &err)
+				 : at_vcard_from_fields(it->fields, version, id, &one, &err);
+		if (rc < 0) {
+			fprintf(stderr, "atrium: %s %s: %s\n", is_list ? "list" : "contact",
+				it->local_id, err.message);
 			failed++;
 			continue;
 		}
@@ -304,9 +475,9 @@ int ac_cmd_export(ac_cli *cli, int argc, char **argv)
 			if (asprintf(&path, "%s%s%s", target, target[tlen - 1] == '/' ? "" : "/",
 				     name) < 0)
 				abort();
-			int rc = ac_write_file_atomic(path, one.data, one.len, 0600, &err);
+			int wrc = ac_write_file_atomic(path, one.data, one.len, 0600, &err);
 			free(path);
-			if (rc < 0) {
+			if (wrc < 0) {
 				ret = ac_cli_fail(&err);
 				goto done;
 			}
@@ -318,12 +489,13 @@ int ac_cmd_export(ac_cli *cli, int argc, char **argv)
 		ret = ac_cli_fail(&err);
 		goto done;
 	}
-	printf("exported %zu contact%s to %s\n", exported, exported == 1 ? "" : "s", target);
+	printf("exported %zu card%s to %s\n", exported, exported == 1 ? "" : "s", target);
 	ret = failed > 0 ? AC_EXIT_ERROR : AC_EXIT_OK;
 done:
 	at_buf_free(&all);
 	at_buf_free(&one);
 	ac_item_list_free(&items);
 	ac_item_list_free(&unassigned);
+	at_arena_free(&run.a);
 	return ret;
 }

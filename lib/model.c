@@ -128,6 +128,7 @@ static const at_item_type *const all_types[] = {
 	&item_types[0],
 	&at_model_appointment,
 	&at_model_task,
+	&at_model_distribution_list,
 };
 #define N_TYPES (sizeof(all_types) / sizeof(all_types[0]))
 

@@ -103,9 +103,11 @@ typedef struct at_item_type {
 } at_item_type;
 
 /* Item types defined in files of their own (model_appointment.c,
- * model_task.c). */
+ * model_task.c, model_list.c). */
 extern const at_item_type at_model_appointment;
 extern const at_item_type at_model_task;
+extern const at_item_type at_model_distribution_list;
+#define AT_LIST_MAX_MEMBERS 1000  /* members of a distribution list */
 
 /* Upper bounds shared by all item types. */
 #define AT_MAX_FIELD_NAME 64

@@ -1649,6 +1649,63 @@ static int check_extra(const char *extra, bool *has_uid_r, at_error *err)
 	return ret;
 }
 
+/* What every card ends with: NOTE, CATEGORIES, the private flag, UID
+ * (unless the kept lines have one), the kept lines, END; then the card is
+ * appended to out. */
+static int end_card(writer *w, const char *uid, bool has_uid, const char *extra,
+		       at_buf *out, at_error *err)
+{
+	bool v4 = w->version == AT_VCARD_V40;
+	emit_text(w, "NOTE", "notes", false);
+	json_t *cats = json_object_get(w->fields, "categories");
+	if (json_array_size(cats) > 0) {
+		size_t i, n = 0;
+		json_t *e;
+		at_buf_puts(&w->line, "CATEGORIES:");
+		json_array_foreach(cats, i, e) {
+			if (json_string_length(e) == 0)
+				continue;
+			if (n++ > 0)
+				at_buf_putc(&w->line, ',');
+			put_text(&w->line, json_string_value(e), false);
+		}
+		if (n > 0)
+			emit(w);
+		else
+			at_buf_truncate(&w->line, 0);
+	}
+	json_t *priv = json_object_get(w->fields, "private");
+	if (json_is_boolean(priv)) {
+		if (v4)
+			at_buf_puts(&w->line, json_is_true(priv) ? "X-PRIVATE:TRUE" : "X-PRIVATE:FALSE");
+		else
+			at_buf_puts(&w->line, json_is_true(priv) ? "CLASS:PRIVATE" : "CLASS:PUBLIC");
+		emit(w);
+	}
+	if (uid != NULL && uid[0] != '\0' && !has_uid) {
+		at_buf_puts(&w->line, "UID:");
+		put_text(&w->line, uid, false);
+		emit(w);
+	}
+	for (const char *p = extra != NULL ? extra : ""; *p != '\0';) {
+		const char *e = p;
+		while (*e != '\0' && *e != '\r' && *e != '\n')
+			e++;
+		if (e > p)
+			put_folded(&w->card, p, (size_t)(e - p));
+		p = e;
+		if (*p == '\r')
+			p++;
+		if (*p == '\n')
+			p++;
+	}
+	at_buf_puts(&w->card, "END:VCARD\r\n");
+	if (at_buf_append(out, w->card.data, w->card.len) < 0)
+		return at_error_set(err, AT_E_LIMIT, AT_SCOPE_ITEM, AT_RETRY_FINAL, NULL,
+				    "the vCard output is over its size limit");
+	return 0;
+}
+
 int at_vcard_from_fields(json_t *fields, at_vcard_version version, const char *uid,
 			 at_buf *out, at_error *err)
 {
@@ -1741,57 +1798,7 @@ int at_vcard_from_fields(json_t *fields, at_vcard_version version, const char *u
 	if (im != NULL)
 		emit_text(&w, has_scheme(im) ? "IMPP" : "X-MS-IMADDRESS", "imAddress",
 			  has_scheme(im));
-	emit_text(&w, "NOTE", "notes", false);
-	json_t *cats = json_object_get(fields, "categories");
-	if (json_array_size(cats) > 0) {
-		size_t i, n = 0;
-		json_t *e;
-		at_buf_puts(&w.line, "CATEGORIES:");
-		json_array_foreach(cats, i, e) {
-			if (json_string_length(e) == 0)
-				continue;
-			if (n++ > 0)
-				at_buf_putc(&w.line, ',');
-			put_text(&w.line, json_string_value(e), false);
-		}
-		if (n > 0)
-			emit(&w);
-		else
-			at_buf_truncate(&w.line, 0);
-	}
-	json_t *priv = json_object_get(fields, "private");
-	if (json_is_boolean(priv)) {
-		if (v4)
-			at_buf_puts(&w.line, json_is_true(priv) ? "X-PRIVATE:TRUE" : "X-PRIVATE:FALSE");
-		else
-			at_buf_puts(&w.line, json_is_true(priv) ? "CLASS:PRIVATE" : "CLASS:PUBLIC");
-		emit(&w);
-	}
-	if (uid != NULL && uid[0] != '\0' && !has_uid) {
-		at_buf_puts(&w.line, "UID:");
-		put_text(&w.line, uid, false);
-		emit(&w);
-	}
-	for (const char *p = extra != NULL ? extra : ""; *p != '\0';) {
-		const char *e = p;
-		while (*e != '\0' && *e != '\r' && *e != '\n')
-			e++;
-		if (e > p)
-			put_folded(&w.card, p, (size_t)(e - p));
-		p = e;
-		if (*p == '\r')
-			p++;
-		if (*p == '\n')
-			p++;
-	}
-	at_buf_puts(&w.card, "END:VCARD\r\n");
-	if (at_buf_append(out, w.card.data, w.card.len) < 0) {
-		at_error_set(err, AT_E_LIMIT, AT_SCOPE_ITEM, AT_RETRY_FINAL, NULL,
-			     "the vCard output is over its size limit");
-		goto done;
-	}
-	ret = 0;
-done:
+	ret = end_card(&w, uid, has_uid, extra, out, err);
 	at_buf_free(&w.card);
 	at_buf_free(&w.line);
 	at_arena_free(&a);
@@ -2306,7 +2313,8 @@ int at_vcard_to_fields(const at_vcard *card, json_t **fields_r, at_error *err)
 	}
 	if (at_vcard_is_list(card)) {
 		at_error_set(err, AT_E_INVALID_FIELD, AT_SCOPE_ITEM, AT_RETRY_FINAL, NULL,
-			     "line %u: distribution lists are not supported yet", card->line);
+			     "line %u: this card is a distribution list, not a contact",
+			     card->line);
 		goto done;
 	}
 	m->card = card;
@@ -2345,5 +2353,280 @@ done:
 	json_decref(m->categories);
 	at_buf_free(&m->extra);
 	at_arena_free(&m->a);
+	return ret;
+}
+
+/* ---- distribution lists ------------------------------------------------------- */
+
+static bool is_member_prop(const char *name)
+{
+	return strcmp(name, "MEMBER") == 0 || strcmp(name, "X-ADDRESSBOOKSERVER-MEMBER") == 0;
+}
+
+static bool is_kind_prop(const char *name)
+{
+	return strcmp(name, "KIND") == 0 || strcmp(name, "X-ADDRESSBOOKSERVER-KIND") == 0;
+}
+
+/* The first value of a parameter, NULL when absent. */
+static const char *param1(const at_vcard_prop *p, const char *name)
+{
+	const at_vcard_param *pa = at_vcard_param_get(p, name);
+	return pa != NULL && pa->n_values > 0 ? pa->values[0] : NULL;
+}
+
+/* A member's string, NULL when absent or empty. */
+static const char *mstr(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+	return json_is_string(v) && json_string_length(v) > 0 ? json_string_value(v) : NULL;
+}
+
+/* Whether kept lines hold a property called name (upper case), in a group
+ * or not. */
+static bool extra_has(const char *extra, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = extra; p != NULL && *p != '\0';) {
+		const char *q = p;
+		while (name_char((unsigned char)*q))
+			q++;
+		const char *prop = *q == '.' ? q + 1 : p;
+		if (strncasecmp(prop, name, n) == 0 && (prop[n] == ':' || prop[n] == ';'))
+			return true;
+		p = strchr(p, '\n');
+		if (p != NULL)
+			p++;
+	}
+	return false;
+}
+
+/* The same recipient, as the model sees it (model_list.c). */
+static bool same_member(json_t *a, json_t *b)
+{
+	const char *ca = mstr(a, "contactId"), *cb = mstr(b, "contactId");
+	if (ca != NULL || cb != NULL) {
+		const char *fa = mstr(a, "addressField"), *fb = mstr(b, "addressField");
+		return ca != NULL && cb != NULL && strcmp(ca, cb) == 0 &&
+		       strcmp(fa ? fa : "email1", fb ? fb : "email1") == 0;
+	}
+	const char *aa = mstr(a, "address"), *ab = mstr(b, "address");
+	return aa != NULL && ab != NULL && strcasecmp(aa, ab) == 0;
+}
+
+/* One MEMBER as a member object, or NULL when it has to be kept verbatim
+ * (a URI that is neither mailto: nor a contact the resolver knows). */
+static json_t *member_of(mapper *m, const at_vcard_prop *p, at_vcard_member_fn *resolve,
+			 void *ctx)
+{
+	const char *uri = at_vcard_unescape(p->value, m->a);
+	const char *name = param1(p, "X-CN");
+	if (name == NULL)
+		name = param1(p, "CN");
+	if (strncasecmp(uri, "mailto:", 7) == 0) {
+		if (uri[7] == '\0' || param1(p, "X-ATRIUM-ADDRESS") != NULL)
+			return NULL;
+		json_t *o = json_pack("{s:s}", "address", uri + 7);
+		if (name != NULL && name[0] != '\0')
+			json_object_set_new(o, "name", json_string(name));
+		return o;
+	}
+	const char *id = resolve != NULL ? resolve(ctx, uri) : NULL;
+	if (id == NULL)
+		return NULL;
+	json_t *o = json_pack("{s:s}", "contactId", id);
+	const char *which = param1(p, "X-ATRIUM-ADDRESS");
+	if (which != NULL) {
+		if (strcmp(which, "email1") != 0 && strcmp(which, "email2") != 0 &&
+		    strcmp(which, "email3") != 0) {
+			json_decref(o);
+			return NULL;
+		}
+		if (strcmp(which, "email1") != 0)  /* the default goes unsaid */
+			json_object_set_new(o, "addressField", json_string(which));
+	}
+	if (name != NULL && name[0] != '\0')
+		json_object_set_new(o, "name", json_string(name));
+	return o;
+}
+
+int at_vcard_list_to_fields(const at_vcard *card, at_vcard_member_fn *resolve, void *ctx,
+			    json_t **fields_r, at_error *err)
+{
+	mapper mm, *m = &mm;
+	const at_vcard_prop *fn = NULL, *n_prop = NULL;
+	json_t *members = json_array();
+	at_error verr;
+	int ret = -1;
+
+	*fields_r = NULL;
+	memset(m, 0, sizeof(*m));
+	if (card->error_code != NULL) {
+		ret = at_vcard_card_error(card, err);
+		goto done;
+	}
+	if (!at_vcard_is_list(card)) {
+		at_error_set(err, AT_E_INVALID_ARGUMENTS, AT_SCOPE_ITEM, AT_RETRY_FINAL, NULL,
+			     "line %u: this vCard is not a distribution list", card->line);
+		goto done;
+	}
+	m->card = card;
+	m->fields = json_object();
+	m->a = at_arena_new(4096);
+	at_buf_init(&m->extra, 0);
+	/* the name first: an N that a 3.0 writer derives from it is not kept
+	 * (when it is the card's only N) */
+	size_t n_count = 0;
+	for (size_t i = 0; i < card->n_props; i++) {
+		const at_vcard_prop *p = &card->props[i];
+		if (strcmp(p->name, "FN") == 0 && fn == NULL)
+			fn = p;
+		else if (strcmp(p->name, "N") == 0 && n_count++ == 0)
+			n_prop = p;
+	}
+	const char *name = fn != NULL ? one_line(m->a, at_vcard_unescape(fn->value, m->a)) : "";
+	if (name[0] == '\0' && n_prop != NULL)
+		name = one_line(m->a, at_vcard_unescape(n_prop->value, m->a));
+	bool drop_n = false;
+	if (n_count == 1) {
+		at_buf derived;
+		at_buf_init(&derived, 0);
+		put_text(&derived, name, false);
+		at_buf_puts(&derived, ";;;;");
+		drop_n = derived.data != NULL && strcmp(n_prop->value, derived.data) == 0;
+		at_buf_free(&derived);
+	}
+	for (size_t i = 0; i < card->n_props; i++) {
+		const at_vcard_prop *p = &card->props[i];
+		if (is_kind_prop(p->name) || p == fn || (p == n_prop && drop_n)) {
+			continue;  /* the item type, the name */
+		} else if (is_member_prop(p->name)) {
+			json_t *o = member_of(m, p, resolve, ctx);
+			bool dup = false;
+			size_t k;
+			json_t *e;
+			json_array_foreach(members, k, e)
+				if (o != NULL && same_member(e, o))
+					dup = true;
+			if (o == NULL || dup || json_array_size(members) >= AT_LIST_MAX_MEMBERS)
+				keep(m, p);
+			else
+				json_array_append(members, o);
+			json_decref(o);
+		} else if (strcmp(p->name, "NOTE") == 0 && !taken(m, "notes")) {
+			const char *v = lf_only(m->a, at_vcard_unescape(p->value, m->a));
+			if (v[0] != '\0')
+				set_field(m, "notes", json_string(v), p->line);
+			else
+				keep(m, p);
+		} else if (strcmp(p->name, "CATEGORIES") == 0) {
+			map_categories(m, p);
+		} else if (strcmp(p->name, "CLASS") == 0 || strcmp(p->name, "X-PRIVATE") == 0) {
+			map_private(m, p);
+		} else {
+			keep(m, p);
+		}
+	}
+	if (name[0] == '\0') {
+		at_error_set(err, AT_E_INVALID_FIELD, AT_SCOPE_ITEM, AT_RETRY_FINAL, "displayName",
+			     "line %u: the distribution list has no name (FN)", card->line);
+		goto done;
+	}
+	set_field(m, "displayName", json_string(name), fn != NULL ? fn->line : card->line);
+	if (json_array_size(members) > 0)
+		set_field(m, "members", json_incref(members), card->line);
+	if (m->categories != NULL && json_array_size(m->categories) > 0)
+		set_field(m, "categories", json_incref(m->categories), m->categories_line);
+	if (m->extra.len > 0)
+		set_field(m, AT_VCARD_EXTRA_FIELD, json_stringn(m->extra.data, m->extra.len),
+			  m->extra_line);
+	at_error_clear(&verr);
+	if (at_model_validate(&at_model_distribution_list, m->fields, false, &verr) < 0) {
+		unsigned line = card->line;
+		for (size_t i = 0; i < m->n_origin; i++)
+			if (strcmp(m->origin[i].field, verr.field) == 0)
+				line = m->origin[i].line;
+		at_error_set(err, verr.code, AT_SCOPE_ITEM, AT_RETRY_FINAL,
+			     verr.field[0] ? verr.field : NULL, "line %u: %s", line, verr.message);
+		goto done;
+	}
+	*fields_r = m->fields;
+	m->fields = NULL;
+	ret = 0;
+done:
+	json_decref(members);
+	json_decref(m->fields);
+	json_decref(m->categories);
+	at_buf_free(&m->extra);
+	at_arena_free(&m->a);
+	return ret;
+}
+
+int at_vcard_list_from_fields(json_t *fields, at_vcard_version version, const char *uid,
+			      at_vcard_uid_fn *uid_of, void *ctx, at_buf *out, at_error *err)
+{
+	writer w = {.fields = fields, .version = version};
+	bool has_uid = false;
+	int ret = -1;
+	at_error verr;
+
+	if (version != AT_VCARD_V30 && version != AT_VCARD_V40)
+		return at_error_set(err, AT_E_INVALID_ARGUMENTS, AT_SCOPE_ITEM, AT_RETRY_FINAL,
+				    NULL, "vCards are written in version 3.0 or 4.0");
+	at_error_clear(&verr);
+	if (!json_is_object(fields) ||
+	    at_model_validate(&at_model_distribution_list, fields, false, &verr) < 0)
+		return at_error_set(err, AT_E_INVALID_ARGUMENTS, AT_SCOPE_ITEM, AT_RETRY_FINAL,
+				    NULL, "not the fields of a distribution list: %s",
+				    verr.message[0] ? verr.message : "not an object");
+	const char *extra = fstr(&w, AT_VCARD_EXTRA_FIELD);
+	if (extra != NULL && check_extra(extra, &has_uid, err) < 0)
+		return -1;
+	bool v4 = version == AT_VCARD_V40;
+	at_buf_init(&w.card, 0);
+	at_buf_init(&w.line, 0);
+	at_buf_puts(&w.card, v4 ? "BEGIN:VCARD\r\nVERSION:4.0\r\nKIND:group\r\n"
+				: "BEGIN:VCARD\r\nVERSION:3.0\r\nX-ADDRESSBOOKSERVER-KIND:group\r\n");
+	const char *name = fstr(&w, "displayName");
+	at_buf_puts(&w.line, "FN:");
+	put_text(&w.line, name, false);
+	emit(&w);
+	if (!v4 && !extra_has(extra, "N")) {
+		/* RFC 2426 wants an N */
+		at_buf_puts(&w.line, "N:");
+		put_text(&w.line, name, false);
+		at_buf_puts(&w.line, ";;;;");
+		emit(&w);
+	}
+	const char *member_prop = v4 ? "MEMBER" : "X-ADDRESSBOOKSERVER-MEMBER";
+	size_t i;
+	json_t *mo;
+	json_array_foreach(json_object_get(fields, "members"), i, mo) {
+		const char *cid = mstr(mo, "contactId");
+		const char *which = mstr(mo, "addressField");
+		const char *mname = mstr(mo, "name");
+		const char *addr = mstr(mo, "address");
+		const char *cuid = cid != NULL && uid_of != NULL ? uid_of(ctx, cid) : NULL;
+		if (cid != NULL && cuid == NULL && addr == NULL)
+			continue;  /* a reference the writer cannot name, without address */
+		at_buf_puts(&w.line, member_prop);
+		if (mname != NULL) {
+			at_buf_puts(&w.line, ";X-CN=");
+			put_param_value(&w.line, mname);
+		}
+		if (cuid != NULL) {
+			if (which != NULL && strcmp(which, "email1") != 0)
+				at_buf_printf(&w.line, ";X-ATRIUM-ADDRESS=%s", which);
+			at_buf_puts(&w.line, strncmp(cuid, "urn:", 4) == 0 ? ":" : ":urn:uuid:");
+			put_text(&w.line, cuid, true);
+		} else {
+			at_buf_puts(&w.line, ":mailto:");
+			put_text(&w.line, addr, true);
+		}
+		emit(&w);
+	}
+	ret = end_card(&w, uid, has_uid, extra, out, err);
+	at_buf_free(&w.card);
+	at_buf_free(&w.line);
 	return ret;
 }

@@ -10,8 +10,8 @@
  * tab), groups (item1.EMAIL), parameters with quoted and multiple values
  * (RFC 6868 ^n ^' ^^ decoded), ENCODING=b/BASE64 and data: URIs (bytes and
  * media type kept), KIND:group with MEMBER and the Apple
- * X-ADDRESSBOOKSERVER-KIND/-MEMBER form (kept as parsed structure: the
- * model has no distribution list yet), several cards per input.  A card
+ * X-ADDRESSBOOKSERVER-KIND/-MEMBER form (mapped to distribution lists by
+ * at_vcard_list_to_fields below), several cards per input.  A card
  * that breaks a rule is kept as an error entry ("line 12: parameter without
  * a name", code invalidField or limitExceeded) and parsing goes on with the
  * next card, so an importer can report each bad card and take the rest.
@@ -185,8 +185,8 @@ bool at_vcard_is_list(const at_vcard *card);
 char *at_vcard_unescape(const char *value, at_arena *a);
 
 /* Maps a card to contact fields (*fields_r, valid for at_model_validate;
- * the unmapped properties are in "vcardExtra").  A distribution list, or a
- * value the model refuses (too long, too many categories), is an error
+ * the unmapped properties are in "vcardExtra").  A distribution list (use
+ * at_vcard_list_to_fields), or a value the model refuses (too long, too many categories), is an error
  * naming the property's line and the field (err->field). */
 int at_vcard_to_fields(const at_vcard *card, json_t **fields_r, at_error *err);
 
@@ -197,5 +197,34 @@ int at_vcard_to_fields(const at_vcard *card, json_t **fields_r, at_error *err);
  * is BEGIN, END or VERSION) is an error and nothing is appended. */
 int at_vcard_from_fields(json_t *fields, at_vcard_version version, const char *uid,
 			 at_buf *out, at_error *err);
+
+/* ---- distribution lists (KIND:group) ------------------------------------ */
+
+/* A list card maps to the fields of the distributionList type (model_list.c):
+ * FN displayName, MEMBER (4.0) or X-ADDRESSBOOKSERVER-MEMBER (3.0, Apple's
+ * form) members, NOTE notes, CATEGORIES, CLASS / X-PRIVATE private, the
+ * rest (UID, REV, X-...) verbatim in vcardExtra as for contacts.  A member
+ * "mailto:ADDR" is a plain recipient, its name in the X-CN (or CN)
+ * parameter; any other URI ("urn:uuid:...") names a contact: resolve()
+ * turns it into the contact's server id (which of its addresses in
+ * X-ATRIUM-ADDRESS, email1 when absent).  A member the resolver does not
+ * know, or one that is there twice, is kept verbatim in vcardExtra, so
+ * nothing is lost and writing it again gives it back.
+ *
+ * Writing: 4.0 KIND:group and MEMBER lines; 3.0 X-ADDRESSBOOKSERVER-KIND
+ * and -MEMBER lines with an N derived from the name (not kept on reading).
+ * A member referencing a contact is written "urn:uuid:UID" with the UID
+ * uid_of() gives for the contact id (a value that already is a URN is
+ * written as it is); when it gives NULL, the member is written as a plain
+ * recipient with its last known address, or left out without one. */
+typedef const char *at_vcard_member_fn(void *ctx, const char *uri);
+typedef const char *at_vcard_uid_fn(void *ctx, const char *contact_id);
+
+/* *fields_r: valid distributionList fields (a new object). */
+int at_vcard_list_to_fields(const at_vcard *card, at_vcard_member_fn *resolve, void *ctx,
+			    json_t **fields_r, at_error *err);
+/* Appends the card of valid distributionList fields to out. */
+int at_vcard_list_from_fields(json_t *fields, at_vcard_version version, const char *uid,
+			      at_vcard_uid_fn *uid_of, void *ctx, at_buf *out, at_error *err);
 
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "acl.h"
+#include "lists.h"
 #include "log.h"
 #include "model.h"
 #include "personal.h"
@@ -101,6 +102,78 @@ int as_gab_user_entry(as_store *s, at_arena *a, const as_user *u, at_error *err)
 	if (s->ops->item_put(s, &it, !found, err) < 0)
 		goto done;
 	if (!found && s->ops->directory_entry_set(s, u->id, false, it.id, err) < 0)
+		goto done;
+	/* lists naming the entry (the user's groups' lists among them) follow */
+	if (found && as_lists_contact_changed(s, a, &it, false, err) < 0)
+		goto done;
+	rc = 0;
+done:
+	as_item_clear(&it);
+	return rc;
+}
+
+int as_gab_group_list(as_store *s, at_arena *a, const as_group *g, at_error *err)
+{
+	as_item it = {0};
+	bool found = false, changed = false;
+	int64_t modseq;
+	int rc = -1;
+	at_error ve;
+	const char *item_id;
+	if (strcmp(g->id, AS_GROUP_EVERYONE) == 0)
+		return 0;  /* the whole book: no list of its own */
+	if (s->ops->directory_entry_get(s, g->id, a, &item_id, err) < 0 ||
+	    (item_id != NULL && s->ops->item_get(s, item_id, a, &it, &found, err) < 0) ||
+	    s->ops->tx_modseq(s, &modseq, err) < 0)
+		goto done;
+	if (!found) {
+		it.id = as_new_id(a);
+		it.folder_id = AS_GAB_FOLDER_ID;
+		it.type = at_model_distribution_list.name;
+		it.created_by = AS_GAB_FOLDER_ID;
+		it.fields = json_object();
+		it.field_versions = json_object();
+	}
+	json_t *members = json_array();
+	for (size_t i = 0; i < g->n_members && i < AT_LIST_MAX_MEMBERS; i++) {
+		const char *entry;
+		if (s->ops->directory_entry_get(s, g->members[i].id, a, &entry, err) < 0) {
+			json_decref(members);
+			goto done;
+		}
+		as_user u;
+		bool ufound;
+		if (s->ops->user_get_by_id(s, g->members[i].id, a, &u, &ufound, err) < 0) {
+			json_decref(members);
+			goto done;
+		}
+		if (!ufound)
+			continue;
+		json_t *m = json_pack("{s:s,s:s}", "name", u.name, "address", u.email);
+		if (entry != NULL)
+			json_object_set_new(m, "contactId", json_string(entry));
+		json_array_append_new(members, m);
+	}
+	if (g->n_members > AT_LIST_MAX_MEMBERS)
+		at_warn("gab", "group %s has %zu members: its list shows the first %d", g->name,
+			g->n_members, AT_LIST_MAX_MEMBERS);
+	set_field(&it, "displayName", json_string(g->name), modseq, &changed);
+	set_field(&it, "members", json_array_size(members) > 0 ? members : NULL, modseq,
+		  &changed);
+	if (json_array_size(members) == 0)
+		json_decref(members);
+	if (at_model_validate(&at_model_distribution_list, it.fields, false, &ve) < 0) {
+		at_error_set(err, AT_E_SERVER, AT_SCOPE_ACCOUNT, AT_RETRY_FINAL, NULL,
+			     "the list of group %s cannot be written: %s", g->name, ve.message);
+		goto done;
+	}
+	if (found && !changed) {
+		rc = 0;
+		goto done;
+	}
+	if (s->ops->item_put(s, &it, !found, err) < 0)
+		goto done;
+	if (!found && s->ops->directory_entry_set(s, g->id, true, it.id, err) < 0)
 		goto done;
 	rc = 0;
 done:
@@ -214,7 +287,9 @@ json_t *as_personal_set(as_ctx *ctx, json_t *args, at_error *err)
 		goto rollback;
 	}
 	/* committed even without a change: the entry may have been made now */
-	if ((changed && s->ops->item_put(s, &it, false, err) < 0) || s->ops->commit(s, err) < 0)
+	if ((changed && (s->ops->item_put(s, &it, false, err) < 0 ||
+			 as_lists_contact_changed(s, ctx->arena, &it, false, err) < 0)) ||
+	    s->ops->commit(s, err) < 0)
 		goto rollback;
 	if (changed)
 		at_info("gab", "personal data of %s changed", ctx->user->login);

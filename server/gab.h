@@ -19,13 +19,14 @@
  * account, private is never set; every other contact field is the user's.
  * The store's directory_entries map each user to their entry.
  *
- * Group lists (DESIGN §3: each group also appears as a distribution list)
- * are not made yet: the model has no distribution list item type.  The hook
- * for whoever adds it: write the list item into this folder in the
- * transactions of groups.c that create a group or change its members,
- * record it with directory_entry_set(group id, is_group = true), and add the
- * type to the search triggers of the schema (store_sqlite.c) so that lists
- * are found by name.  Photos wait for the contact photo field.
+ * It also holds one distribution list per group (DESIGN §3), named as the
+ * group, whose members reference the members' entries (with their names
+ * and addresses as last known): as_gab_group_list() writes it in the
+ * transactions of groups.c that create a group or change its members, and
+ * again when a member's entry changes, so the list follows the group.  The
+ * built-in group "everyone" has none (it would be the whole book).  Lists
+ * are read-only like the entries.  Photos wait for the contact photo
+ * field.
  *
  * Contact/search finds contacts of one folder (the Global Address Book by
  * default, or any contacts folder the user may read) by words: each word
@@ -52,6 +53,10 @@
 /* Inside a write transaction: makes user u's entry in the Global Address
  * Book, or brings its server-managed fields in line with the account. */
 int as_gab_user_entry(as_store *s, at_arena *a, const as_user *u, at_error *err);
+/* Inside a write transaction: makes group g's list in the Global Address
+ * Book, or brings it in line with the group's members (g with its members,
+ * as group_get_* fill them). */
+int as_gab_group_list(as_store *s, at_arena *a, const as_group *g, at_error *err);
 
 /* Splits a search query into its words (arena array): words are separated
  * by spaces; words without a letter or digit are left out.

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "gab.h"
+
 bool as_group_name_valid(const char *name)
 {
 	size_t n = strlen(name);
@@ -27,7 +29,8 @@ int as_group_create(as_store *s, at_arena *a, const char *name, const as_group *
 	g->name = at_arena_strdup(a, name);
 	if (s->ops->begin(s, true, err) < 0)
 		return -1;
-	if (s->ops->group_add(s, g, err) < 0 || s->ops->commit(s, err) < 0) {
+	if (s->ops->group_add(s, g, err) < 0 || as_gab_group_list(s, a, g, err) < 0 ||
+	    s->ops->commit(s, err) < 0) {
 		s->ops->rollback(s);
 		return -1;
 	}
@@ -64,6 +67,10 @@ int as_group_add_member(as_store *s, at_arena *a, const char *group_name, const 
 				     "%s is a member of group %s already", login, group_name);
 		goto fail;
 	}
+	/* the group's list in the Global Address Book follows */
+	if (s->ops->group_get_by_id(s, g.id, a, &g, &found, err) < 0 ||
+	    (found && as_gab_group_list(s, a, &g, err) < 0))
+		goto fail;
 	if (s->ops->commit(s, err) < 0)
 		goto fail;
 	return 0;

@@ -2,7 +2,8 @@
  * hooks of the Item/sync write path.
  *
  * sync.c stays generic: for each create, update and delete it looks up the
- * hooks of the item's type (its table names every hooked type: tasks.h) and calls them inside the Item/sync write transaction, with the
+ * hooks of the item's type (its table names every hooked type: tasks.h,
+ * lists.h) and calls them inside the Item/sync write transaction, with the
  * caller's context (user, arena, store), so that everything a write causes
  * carries the same modseq and is committed or rolled back with it.
  * Item-level problems are refused in the item's result; store failures

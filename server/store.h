@@ -325,6 +325,12 @@ typedef struct as_store_ops {
 			       at_error *err);
 	int (*alarm_mark_sent)(as_store *s, const char *item_id, const char *kind, int64_t at,
 			       at_error *err);
+
+	/* Distribution lists with a member referencing contact_id (arena array
+	 * of item ids, *n_r may be 0).  The store indexes every list as it is
+	 * written (members[].contactId), whoever writes it. */
+	int (*lists_referencing)(as_store *s, const char *contact_id, at_arena *a,
+				 const char ***ids_r, size_t *n_r, at_error *err);
 } as_store_ops;
 
 struct as_store {

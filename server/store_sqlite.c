@@ -15,7 +15,7 @@
 #include "fts5_query.h"
 #include "log.h"
 
-#define SCHEMA_VERSION 6
+#define SCHEMA_VERSION 7
 
 enum stmt_id {
 	S_BEGIN_READ, S_BEGIN_WRITE, S_COMMIT, S_ROLLBACK,
@@ -36,6 +36,7 @@ enum stmt_id {
 	S_FCLIENT_ADD, S_FCLIENT_GET,
 	S_DIR_GET, S_DIR_SET, S_CONTACT_SEARCH,
 	S_MAIL_ADD, S_MAIL_NEXT, S_MAIL_SENT, S_MAIL_FAILED, S_ALARMS_DUE, S_ALARM_SENT,
+	S_LISTS_OF,
 	S_COUNT
 };
 
@@ -176,6 +177,7 @@ static const char *const stmt_sql[S_COUNT] = {
 			" last_error = NULL WHERE id = ?1",
 	[S_MAIL_FAILED] = "UPDATE mail_queue SET attempts = attempts + 1, next_attempt = ?2,"
 			  " last_error = ?3 WHERE id = ?1",
+	[S_LISTS_OF] = "SELECT list_id FROM list_refs WHERE contact_id = ? ORDER BY list_id",
 	[S_ALARMS_DUE] = "SELECT item_id, 'reminder', remind_at FROM task_alarms a"
 			 " WHERE open AND remind_at <= ?1 AND NOT EXISTS (SELECT 1 FROM alarms_sent s"
 			 "  WHERE s.item_id = a.item_id AND s.kind = 'reminder' AND s.at = a.remind_at)"
@@ -416,8 +418,46 @@ static const char *const schema_v6[] = {
 #undef TA_REMIND
 #undef TA_TIME
 
+/* v7: which distribution lists reference which contacts (lists.h), kept by
+ * triggers on items like the indexes of v5 and v6: one row per member with
+ * a contactId. */
+#define LR_ROWS(r) \
+	"SELECT json_extract(m.value, '$.contactId'), " r "id" \
+	" FROM json_each(" r "fields, '$.members') m" \
+	" WHERE json_extract(m.value, '$.contactId') IS NOT NULL"
+
+static const char *const schema_v7[] = {
+	"CREATE TABLE list_refs(contact_id TEXT NOT NULL, list_id TEXT NOT NULL,"
+	" PRIMARY KEY(contact_id, list_id)) WITHOUT ROWID",
+	"CREATE INDEX list_refs_list ON list_refs(list_id)",
+	"INSERT OR IGNORE INTO list_refs(contact_id, list_id)"
+	" SELECT json_extract(m.value, '$.contactId'), i.id"
+	" FROM items i, json_each(i.fields, '$.members') m"
+	" WHERE i.type = 'distributionList' AND json_extract(m.value, '$.contactId') IS NOT NULL",
+	"CREATE TRIGGER items_lists_insert AFTER INSERT ON items"
+	" WHEN new.type = 'distributionList'"
+	" BEGIN"
+	" INSERT OR IGNORE INTO list_refs(contact_id, list_id) " LR_ROWS("new.") ";"
+	" END",
+	"CREATE TRIGGER items_lists_update AFTER UPDATE ON items"
+	" WHEN old.type = 'distributionList' OR new.type = 'distributionList'"
+	" BEGIN"
+	" DELETE FROM list_refs WHERE list_id = old.id;"
+	" INSERT OR IGNORE INTO list_refs(contact_id, list_id) " LR_ROWS("new.")
+	"  AND new.type = 'distributionList';"
+	" END",
+	"CREATE TRIGGER items_lists_delete AFTER DELETE ON items"
+	" WHEN old.type = 'distributionList'"
+	" BEGIN"
+	" DELETE FROM list_refs WHERE list_id = old.id;"
+	" END",
+	NULL,
+};
+
+#undef LR_ROWS
+
 static const char *const *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4,
-						schema_v5, schema_v6};
+						schema_v5, schema_v6, schema_v7};
 
 typedef struct sq_store {
 	as_store base;
@@ -1667,6 +1707,34 @@ static int sq_alarm_mark_sent(as_store *base, const char *item_id, const char *k
 	return exec_done(s, st, err, "record task alarm");
 }
 
+static int sq_lists_referencing(as_store *base, const char *contact_id, at_arena *a,
+				const char ***ids_r, size_t *n_r, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_LISTS_OF, err);
+	size_t n = 0, cap = 8;
+	const char **ids = at_arena_alloc(a, cap * sizeof(*ids));
+	int rc;
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, contact_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			const char **v = at_arena_alloc(a, 2 * cap * sizeof(*v));
+			memcpy(v, ids, n * sizeof(*v));
+			ids = v;
+			cap *= 2;
+		}
+		ids[n++] = at_arena_strdup(a, (const char *)sqlite3_column_text(st, 0));
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(s, err, "list the lists of a contact");
+	*ids_r = ids;
+	*n_r = n;
+	return 0;
+}
+
 static void sq_close(as_store *base)
 {
 	sq_store *s = (sq_store *)base;
@@ -1733,6 +1801,7 @@ static const as_store_ops sqlite_ops = {
 	.mail_mark_sent = sq_mail_mark_sent,
 	.mail_mark_failed = sq_mail_mark_failed,
 	.task_alarms_due = sq_task_alarms_due,
+	.lists_referencing = sq_lists_referencing,
 	.alarm_mark_sent = sq_alarm_mark_sent,
 };
 

@@ -5,6 +5,7 @@
 
 #include "acl.h"
 #include "hooks.h"
+#include "lists.h"
 #include "log.h"
 #include "protocol.h"
 #include "tasks.h"
@@ -334,7 +335,8 @@ static void remember(struct sync_run *run, const as_item *it)
 
 /* The per-type hooks of the write path (hooks.h): what a write of an item
  * of the type also does, inside this transaction. */
-static const as_item_hooks *const item_hooks[] = {&as_task_hooks};
+static const as_item_hooks *const item_hooks[] = {&as_task_hooks, &as_list_hooks,
+							      &as_contact_hooks};
 
 static const as_item_hooks *hooks_for(const char *type)
 {

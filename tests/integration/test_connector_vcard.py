@@ -139,16 +139,23 @@ class ConnectorVcard(TempDirTestCase):
                     LIST.encode() + CARD_21 + TOO_LONG.encode())
         cp = self.d1.run("import", "vcf", path, check=False)
         self.assertEqual(cp.returncode, 1, cp.stderr)
-        self.assertEqual(cp.stdout, "imported 3 contacts, skipped 3 of 6 cards\n")
-        # the BROKEN card starts on line 30, LIST on 51, TOO_LONG on 69
+        self.assertEqual(cp.stdout, "imported 3 contacts and 1 list, skipped 2 of 6 cards\n")
+        # the BROKEN card starts on line 30, TOO_LONG on 69
         self.assertEqual(cp.stderr.splitlines(), [
             "%s:33: TEL: parameter without a name" % path,
-            "%s:51: distribution lists are not supported yet" % path,
             "%s:72: field nickname is too long: 129 characters, the limit is 128"
             % path,
         ])
-        local = self.d1.json("contacts", "list")
-        self.assertEqual([it["state"] for it in local], ["created"] * 3)
+        every = self.d1.json("contacts", "list")
+        self.assertEqual([it["state"] for it in every], ["created"] * 4)
+        local = [it for it in every if it["type"] == "contact"]
+        lists = [it for it in every if it["type"] == "distributionList"]
+        ada_local = [it for it in local if it["fields"]["lastName"] == "Lovelace"][0]
+        # the list's member names Ada by her UID: a reference to her
+        # unsynced contact by its client id
+        self.assertEqual(lists[0]["fields"], {
+            "displayName": "Pioneers",
+            "members": [{"contactId": "#" + ada_local["id"]}]})
         d1 = self.by_name(local)
 
         # what the cards became
@@ -185,22 +192,38 @@ class ConnectorVcard(TempDirTestCase):
         self.assertEqual(juergen["imAddress"], "juergen@im.example")
         self.assertNotIn("vcardExtra", juergen)
 
-        # one sync takes them to the server, device 2 gets them
+        # one sync takes them to the server, device 2 gets them; the server
+        # resolved the reference and wrote Ada's name and address into it
         self.d1.run("sync")
         srv = self.server_items()
+        srv_lists = {k: f for k, f in srv.items() if "members" in f}
+        srv = {k: f for k, f in srv.items() if "members" not in f}
+        ada_id = [k for k, f in srv.items() if f["lastName"] == "Lovelace"][0]
+        self.assertEqual(list(srv_lists.values()), [{
+            "displayName": "Pioneers",
+            "members": [{"contactId": ada_id, "name": "Ada King, Countess of Lovelace",
+                         "address": "ada@lovelace.example"}]}])
         self.assertEqual(sorted(f["lastName"] for f in srv.values()),
                          ["Hopper", "Lovelace", "M\u00fcller"])
         self.assertEqual(self.by_name([{"fields": f} for f in srv.values()]), d1)
         self.d2.run("sync")
         d2_items = self.d2.json("contacts", "list")
-        self.assertEqual({it["serverId"]: it["fields"] for it in d2_items}, srv)
+        self.assertEqual({it["serverId"]: it["fields"] for it in d2_items},
+                         dict(srv, **srv_lists))
 
         # device 2 exports: a directory of files, and one 4.0 file
         out_dir = os.path.join(self.tmp, "export")
         cp = self.d2.run("export", "vcf", out_dir + "/")
-        self.assertEqual(cp.stdout, "exported 3 contacts to %s/\n" % out_dir)
+        self.assertEqual(cp.stdout, "exported 4 cards to %s/\n" % out_dir)
         files = sorted(glob.glob(os.path.join(out_dir, "*.vcf")))
-        self.assertEqual(sorted(os.path.basename(f)[:-4] for f in files), sorted(srv))
+        self.assertEqual(sorted(os.path.basename(f)[:-4] for f in files),
+                         sorted(list(srv) + list(srv_lists)))
+        list_file = os.path.join(out_dir, list(srv_lists)[0] + ".vcf")
+        with open(list_file, "rb") as f:
+            card = f.read().replace(b"\r\n ", b"")  # unfolded
+        self.assertIn(b"X-ADDRESSBOOKSERVER-KIND:group\r\n", card)
+        self.assertIn(b"X-ADDRESSBOOKSERVER-MEMBER;X-CN=\"Ada King, Countess of Lovelace\":"
+                      b"urn:uuid:5e1c9a52-1111-4d6e-9c2a-2f1d0c3b4a51\r\n", card)
         one_file = os.path.join(self.tmp, "all.vcf")
         self.d2.run("export", "vcf", one_file, "--version", "4.0")
         for name in files + [one_file]:
@@ -212,7 +235,7 @@ class ConnectorVcard(TempDirTestCase):
                 self.assertNotIn(b"\n", line)
                 line.decode("utf-8")  # no UTF-8 sequence split by a fold
         with open(one_file, "rb") as f:
-            self.assertEqual(f.read().count(b"VERSION:4.0\r\n"), 3)
+            self.assertEqual(f.read().count(b"VERSION:4.0\r\n"), 4)
 
         # two more devices import the exports offline: the server's fields
         for source in ("dir", "file"):
@@ -220,8 +243,17 @@ class ConnectorVcard(TempDirTestCase):
             dev.add_profile("work", self.srv.url, "alice", PW)
             args = files if source == "dir" else [one_file]
             cp = dev.run("import", "vcf", *args)
-            self.assertEqual(cp.stdout, "imported 3 contacts, skipped 0 of 3 cards\n")
-            got = self.by_name(dev.json("contacts", "list"))
+            self.assertEqual(cp.stdout,
+                             "imported 3 contacts and 1 list, skipped 0 of 4 cards\n")
+            every = dev.json("contacts", "list")
+            contacts = [it for it in every if it["type"] == "contact"]
+            got = self.by_name(contacts)
+            # the list names Ada again, by the UID her card carries
+            ada_here = [it["id"] for it in contacts
+                        if it["fields"]["lastName"] == "Lovelace"][0]
+            list_here = [it for it in every if it["type"] == "distributionList"][0]
+            self.assertEqual(list_here["fields"]["members"], [
+                {"contactId": "#" + ada_here, "name": "Ada King, Countess of Lovelace"}])
             want = self.by_name([{"fields": json.loads(json.dumps(f))}
                                  for f in srv.values()])
             # the card without a UID got the server id as its UID
@@ -241,11 +273,11 @@ class ConnectorVcard(TempDirTestCase):
         cp = self.d1.run("import", "vcf", missing, check=False)
         self.assertEqual(cp.returncode, 1)
         self.assertIn("missing.vcf", cp.stderr)
-        self.assertEqual(cp.stdout, "imported 0 contacts, skipped 0 of 0 cards\n")
+        self.assertEqual(cp.stdout, "imported 0 contacts and 0 lists, skipped 0 of 0 cards\n")
         # an empty folder exports an empty file
         empty = os.path.join(self.tmp, "empty.vcf")
         cp = self.d1.run("export", "vcf", empty)
-        self.assertEqual(cp.stdout, "exported 0 contacts to %s\n" % empty)
+        self.assertEqual(cp.stdout, "exported 0 cards to %s\n" % empty)
         self.assertEqual(os.path.getsize(empty), 0)
 
 

@@ -1181,7 +1181,7 @@ static void test_mapping_errors(void **state)
 	} cases[] = {
 		{"BEGIN:VCARD\r\nVERSION:4.0\r\nKIND:group\r\nFN:Team\r\nMEMBER:urn:uuid:1\r\n"
 		 "END:VCARD\r\n", AT_E_INVALID_FIELD, "",
-		 "line 1: distribution lists are not supported yet"},
+		 "line 1: this card is a distribution list, not a contact"},
 		{"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:x\r\nNOTE:n\r\n"
 		 "NICKNAME:123456789012345678901234567890123456789012345678901234567890"
 		 "123456789012345678901234567890123456789012345678901234567890123456789\r\n"

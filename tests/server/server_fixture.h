@@ -47,10 +47,16 @@ typedef struct fx {
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
+/* SQL turning a database back to schema version 6 (before the index of
+ * list references). */
+#define FX_UNDO_SCHEMA_V7 \
+	"DROP TRIGGER items_lists_insert; DROP TRIGGER items_lists_update;" \
+	" DROP TRIGGER items_lists_delete; DROP TABLE list_refs; PRAGMA user_version = 6;"
+
 /* SQL turning a database back to schema version 5 (before the mail queue
  * and the task alarms). */
 #define FX_UNDO_SCHEMA_V6 \
-	"DROP TRIGGER items_alarms_insert; DROP TRIGGER items_alarms_update;" \
+	FX_UNDO_SCHEMA_V7 " DROP TRIGGER items_alarms_insert; DROP TRIGGER items_alarms_update;" \
 	" DROP TRIGGER items_alarms_delete; DROP TABLE mail_queue;" \
 	" DROP TABLE task_alarms; DROP TABLE alarms_sent; PRAGMA user_version = 5;"
 

@@ -112,7 +112,7 @@ static void test_migration_creates_schema(void **state)
 	sqlite3_stmt *st;
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 6);
+	assert_int_equal(sqlite3_column_int(st, 0), 7);
 	sqlite3_finalize(st);
 	static const char *const tables[] = {"meta", "users", "tokens", "login_failures",
 					     "folders", "folder_tombstones", "items",
@@ -120,7 +120,7 @@ static void test_migration_creates_schema(void **state)
 					     "folder_grants", "folder_access_tombstones",
 					     "folder_client_ids", "search_docs", "contact_fts",
 					     "directory_entries", "mail_queue", "task_alarms",
-					     "alarms_sent"};
+					     "alarms_sent", "list_refs"};
 	for (size_t i = 0; i < N_ELEMS(tables); i++) {
 		assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master "
 						    "WHERE type = 'table' AND name = ?1", -1,
