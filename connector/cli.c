@@ -54,6 +54,7 @@
 	"  export ics FILE [--folder PATH]      a calendar or tasks folder\n" \
 	"  gab search WORDS... [--limit N] [--json]   the Global Address Book (online)\n" \
 	"  freebusy LOGIN... --from T --to T [--tz ZONE] [--details] [--json]   (online)\n" \
+	"  move ID --to PATH                    an item (a whole series) to another folder\n" \
 	"  personal show [--json] | personal edit --FIELD VALUE...   your entry (online)\n" \
 	"  password [--old-stdin]\n" \
 	"  options [show] [--json] | options set KEY VALUE   (options --help)\n" \
@@ -500,6 +501,8 @@ int ac_cli_main(int argc, char **argv)
 		ret = ac_cmd_gab(&cli, cargc, cargv);
 	} else if (strcmp(cmd, "freebusy") == 0) {
 		ret = ac_cmd_freebusy(&cli, cargc, cargv);
+	} else if (strcmp(cmd, "move") == 0) {
+		ret = ac_cmd_move(&cli, cargc, cargv);
 	} else if (strcmp(cmd, "personal") == 0) {
 		ret = ac_cmd_personal(&cli, cargc, cargv);
 	} else if (strcmp(cmd, "folders") == 0) {

@@ -99,6 +99,8 @@ int ac_cmd_export_ics(ac_cli *cli, int argc, char **argv);
 /* gab search (online Global Address Book search) and personal show|edit
  * (cli_gab.c) */
 int ac_cmd_gab(ac_cli *cli, int argc, char **argv);
+/* move ID --to PATH (cli_move.c) */
+int ac_cmd_move(ac_cli *cli, int argc, char **argv);
 /* freebusy (online free/busy grid, cli_freebusy.c) */
 int ac_cmd_freebusy(ac_cli *cli, int argc, char **argv);
 int ac_cmd_personal(ac_cli *cli, int argc, char **argv);

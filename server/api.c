@@ -10,6 +10,7 @@
 #include "gab.h"
 #include "log.h"
 #include "model.h"
+#include "move.h"
 #include "perms.h"
 #include "protocol.h"
 
@@ -26,6 +27,7 @@ static const struct method {
 	{"Item/sync", as_item_sync},
 	{"Item/list", as_item_list},
 	{"Item/get", as_item_get},
+	{"Item/move", as_item_move},
 	{"Folder/getPermissions", as_folder_get_permissions},
 	{"Folder/setPermissions", as_folder_set_permissions},
 	{"Account/changePassword", change_password},

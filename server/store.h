@@ -253,6 +253,12 @@ typedef struct as_store_ops {
 	int (*item_put)(as_store *s, as_item *item, bool insert, at_error *err);
 	int (*item_delete)(as_store *s, const char *id, const char *folder_id,
 			   at_error *err);
+	/* Moves an item to folder_id keeping its id, type, creator, fields and
+	 * field versions: its version becomes tx_modseq (item->version is set),
+	 * its old folder gets a tombstone and the new one loses any it had
+	 * for the id, so both folders' changes tell the move; indexes follow
+	 * the item (nothing that hangs on the item id is lost). */
+	int (*item_move)(as_store *s, as_item *item, const char *folder_id, at_error *err);
 	/* Changes of one folder after token, in (modseq, id) order, at most limit
 	 * (ask limit+1 to learn whether more exist). */
 	int (*changes)(as_store *s, const char *folder_id, const at_token *since,

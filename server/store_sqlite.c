@@ -15,7 +15,7 @@
 #include "fts5_query.h"
 #include "log.h"
 
-#define SCHEMA_VERSION 7
+#define SCHEMA_VERSION 9
 
 enum stmt_id {
 	S_BEGIN_READ, S_BEGIN_WRITE, S_COMMIT, S_ROLLBACK,
@@ -456,8 +456,19 @@ static const char *const schema_v7[] = {
 
 #undef LR_ROWS
 
+/* v8: resources and invitations (to be filled: see the calendar work). */
+static const char *const schema_v8[] = {
+	NULL,
+};
+
+/* v9: the blob store's metadata (to be filled: photos and attachments). */
+static const char *const schema_v9[] = {
+	NULL,
+};
+
 static const char *const *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4,
-						schema_v5, schema_v6, schema_v7};
+						schema_v5, schema_v6, schema_v7, schema_v8,
+						schema_v9};
 
 typedef struct sq_store {
 	as_store base;
@@ -1474,6 +1485,33 @@ static int sq_item_delete(as_store *base, const char *id, const char *folder_id,
 	return exec_done(s, st, err, "add tombstone");
 }
 
+static int sq_item_move(as_store *base, as_item *item, const char *folder_id, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	int64_t modseq;
+	const char *from = item->folder_id;
+	if (sq_tx_modseq(base, &modseq, err) < 0)
+		return -1;
+	sqlite3_stmt *st = stmt(s, S_TOMB_ADD, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, item->id);
+	bind_text(st, 2, from);
+	sqlite3_bind_int64(st, 3, modseq);
+	sqlite3_bind_int64(st, 4, (int64_t)time(NULL));
+	if (exec_done(s, st, err, "add tombstone") < 0)
+		return -1;
+	st = stmt(s, S_TOMB_CLEAR, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, folder_id);
+	bind_text(st, 2, item->id);
+	if (exec_done(s, st, err, "clear tombstone") < 0)
+		return -1;
+	item->folder_id = folder_id;
+	return sq_item_put(base, item, false, err);
+}
+
 static int sq_changes(as_store *base, const char *folder_id, const at_token *since,
 		      unsigned limit, at_arena *a, as_change_cb *cb, void *ctx,
 		      at_error *err)
@@ -1790,6 +1828,7 @@ static const as_store_ops sqlite_ops = {
 	.client_id_lookup = sq_client_id_lookup,
 	.item_put = sq_item_put,
 	.item_delete = sq_item_delete,
+	.item_move = sq_item_move,
 	.changes = sq_changes,
 	.item_list = sq_item_list,
 	.purge_tombstones = sq_purge_tombstones,

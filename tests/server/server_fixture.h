@@ -47,10 +47,18 @@ typedef struct fx {
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
+/* SQL turning a database back to schema version 8 (before the blob
+ * store's tables). */
+#define FX_UNDO_SCHEMA_V9 "PRAGMA user_version = 8;"
+
+/* SQL turning a database back to schema version 7 (before resources and
+ * invitations). */
+#define FX_UNDO_SCHEMA_V8 FX_UNDO_SCHEMA_V9 " PRAGMA user_version = 7;"
+
 /* SQL turning a database back to schema version 6 (before the index of
  * list references). */
 #define FX_UNDO_SCHEMA_V7 \
-	"DROP TRIGGER items_lists_insert; DROP TRIGGER items_lists_update;" \
+	FX_UNDO_SCHEMA_V8 " DROP TRIGGER items_lists_insert; DROP TRIGGER items_lists_update;" \
 	" DROP TRIGGER items_lists_delete; DROP TABLE list_refs; PRAGMA user_version = 6;"
 
 /* SQL turning a database back to schema version 5 (before the mail queue
