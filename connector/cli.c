@@ -43,6 +43,11 @@
 	"  calendar add --subject S --start T [--end T] [OPTIONS]   (calendar --help)\n" \
 	"  calendar edit ID [--occurrence WHEN|--this-and-following WHEN] OPTIONS\n" \
 	"  calendar delete ID [--occurrence WHEN]\n" \
+	"  invite list [--json]                 invitations waiting for your answer\n" \
+	"  invite respond ID accept|tentative|decline [--comment TEXT]\n" \
+	"                 [--propose START END]\n" \
+	"  invite proposals ID [--json]         who proposed another time\n" \
+	"  invite accept-proposal ID LOGIN      move it to LOGIN's proposal\n" \
 	"  tasks list [--folder PATH] [--status S|open] [--json]\n" \
 	"  tasks show ID [--json]\n" \
 	"  tasks add --subject S [--due DATE] [OPTIONS]   (tasks --help)\n" \
@@ -487,6 +492,8 @@ int ac_cli_main(int argc, char **argv)
 		ret = ac_cmd_conflicts(&cli, cargc, cargv);
 	} else if (strcmp(cmd, "calendar") == 0) {
 		ret = ac_cmd_calendar(&cli, cargc, cargv);
+	} else if (strcmp(cmd, "invite") == 0) {
+		ret = ac_cmd_invite(&cli, cargc, cargv);
 	} else if (strcmp(cmd, "tasks") == 0) {
 		ret = ac_cmd_tasks(&cli, cargc, cargv);
 	} else if (strcmp(cmd, "task") == 0) {

@@ -5,7 +5,7 @@
  * Commands: profile (cli.c), contacts (cli_contacts.c), sync, status,
  * password (cli_sync.c), options and debug (cli_options.c), conflicts
  * (cli_conflicts.c), folders and folder (cli_folders.c), calendar
- * (cli_calendar.c), tasks and task (cli_tasks.c), import/export ics
+ * (cli_calendar.c), invite (cli_invite.c), tasks and task (cli_tasks.c), import/export ics
  * (cli_ics.c), mirror (cli_mirror.c),
  * gab and personal (cli_gab.c).  Logging: with --log-level (or $ATRIUM_LOG_LEVEL) log
  * lines go to stderr at that level; otherwise, once a profile is open, to
@@ -89,6 +89,8 @@ int ac_cmd_folders(ac_cli *cli, int argc, char **argv);
 int ac_cmd_folder(ac_cli *cli, int argc, char **argv);
 /* calendar list|show|add|edit|delete (cli_calendar.c) */
 int ac_cmd_calendar(ac_cli *cli, int argc, char **argv);
+/* invite list|respond|proposals|accept-proposal (cli_invite.c) */
+int ac_cmd_invite(ac_cli *cli, int argc, char **argv);
 /* tasks list|show|add|edit|done|delete and task delegate|withdraw|respond
  * (cli_tasks.c) */
 int ac_cmd_tasks(ac_cli *cli, int argc, char **argv);

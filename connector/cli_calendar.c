@@ -52,6 +52,13 @@
 	"                           every work day: " AT_RECUR_WORKDAYS "\n" \
 	"  --participant P          repeatable: LOGIN, ADDRESS@DOMAIN, group:NAME,\n" \
 	"                           resource:NAME (edit: replaces the list)\n" \
+	"  --resource NAME          repeatable: a room or equipment to book (the\n" \
+	"                           same as --participant resource:NAME; on edit, the\n" \
+	"                           two together are the new list)\n" \
+	"  --ignore-conflicts       write it even when a person is busy then (the\n" \
+	"                           server's appointmentConflict); never books a\n" \
+	"                           resource that is taken.  Goes with this change\n" \
+	"                           only; alone on edit, sends a refused change again\n" \
 	"  --show-as free|tentative|busy|away   --reminder MINUTES\n" \
 	"  --label none|important|business|personal|vacation|must-attend|\n" \
 	"          travel-required|needs-preparation|birthday|anniversary|phone-call\n" \
@@ -109,6 +116,7 @@ typedef struct appt_opts {
 	json_t *participants;     /* NULL: not given */
 	const char *folder;
 	const char *occurrence, *following;
+	bool ignore_conflicts;    /* --ignore-conflicts */
 } appt_opts;
 
 static void opts_free(appt_opts *o)
@@ -215,15 +223,26 @@ static int parse_opts(int argc, char **argv, bool edit, appt_opts *o)
 			o->following = v;
 			continue;
 		}
-		if ((r = ac_cli_option(argc, argv, &i, "--participant", &v)) != 0) {
+		if (strcmp(a, "--ignore-conflicts") == 0) {
+			o->ignore_conflicts = true;
+			continue;
+		}
+		bool resource = false;
+		if ((r = ac_cli_option(argc, argv, &i, "--participant", &v)) != 0 ||
+		    (resource = (r = ac_cli_option(argc, argv, &i, "--resource", &v)) != 0)) {
 			if (r < 0)
 				return AC_EXIT_USAGE;
 			if (o->participants == NULL)
 				o->participants = json_array();
+			if (resource && v[0] == '\0')
+				return ac_cli_usage("--resource needs the resource's NAME");
 			if (v[0] != '\0') {
-				json_t *p = participant(v);
+				json_t *p = resource ? json_pack("{s:s,s:s}", "type", "resource",
+								 "login", v)
+						     : participant(v);
 				if (p == NULL)
-					return ac_cli_usage("--participant: \"%s\" is not valid UTF-8", v);
+					return ac_cli_usage("%s: \"%s\" is not valid UTF-8",
+							    resource ? "--resource" : "--participant", v);
 				json_array_append_new(o->participants, p);
 			}
 			continue;
@@ -496,8 +515,26 @@ static int calendar_add(ac_cli *cli, int argc, char **argv)
 	}
 	if (validate(fields) < 0)
 		goto done;
-	if (ac_cli_open_store(cli, &err) < 0 || calendar_folder(cli, o.folder, folder_id, &err) < 0 ||
-	    ac_store_item_add(cli->store, folder_id, "appointment", fields, local_id, &err) < 0) {
+	if (ac_cli_open_store(cli, &err) < 0 || calendar_folder(cli, o.folder, folder_id, &err) < 0)
+	{
+		ret = ac_cli_fail(&err);
+		goto done;
+	}
+	/* a meeting: you organise it (the server then invites and mails,
+	 * outsiders included); an imported event keeps its own organizer */
+	if (json_array_size(json_object_get(fields, "participants")) > 0 &&
+	    json_object_get(fields, "organizer") == NULL && cli->profile->user != NULL)
+		json_object_set_new(fields, "organizer",
+				    json_pack("{s:s}", "login", cli->profile->user));
+	if (ac_store_begin(cli->store, &err) < 0 ||
+	    ac_store_item_add(cli->store, folder_id, "appointment", fields, local_id, &err) < 0 ||
+	    (o.ignore_conflicts &&
+	     ac_store_item_ignore_conflicts(cli->store, local_id, &err) < 0)) {
+		ac_store_rollback(cli->store);
+		ret = ac_cli_fail(&err);
+		goto done;
+	}
+	if (ac_store_commit(cli->store, &err) < 0) {
 		ret = ac_cli_fail(&err);
 		goto done;
 	}
@@ -614,7 +651,7 @@ static int calendar_edit(ac_cli *cli, int argc, char **argv)
 		goto done;
 	ret = AC_EXIT_ERROR;
 	if (json_object_size(o.set) == 0 && o.start == NULL && o.end == NULL && o.tz == NULL &&
-	    o.all_day == OPT_UNSET && o.participants == NULL) {
+	    o.all_day == OPT_UNSET && o.participants == NULL && !o.ignore_conflicts) {
 		ret = ac_cli_usage("calendar edit needs at least one option to change");
 		goto done;
 	}
@@ -664,7 +701,11 @@ static int calendar_edit(ac_cli *cli, int argc, char **argv)
 		goto done;
 	if (ac_store_begin(cli->store, &err) < 0 || store_fields(cli, it, fields, &err) < 0 ||
 	    (nf != NULL && ac_store_item_add(cli->store, it->folder_id, "appointment", nf,
-					     local_id, &err) < 0)) {
+					     local_id, &err) < 0) ||
+	    (o.ignore_conflicts &&
+	     (ac_store_item_ignore_conflicts(cli->store, it->local_id, &err) < 0 ||
+	      (nf != NULL &&
+	       ac_store_item_ignore_conflicts(cli->store, local_id, &err) < 0)))) {
 		ac_store_rollback(cli->store);
 		ret = ac_cli_fail(&err);
 		goto done;
@@ -936,6 +977,39 @@ done:
 	return ret;
 }
 
+/* One line per participant: who, the answer, the comment, a proposal:
+ *   participants   Bob Dupont (bob): declined "dentist", proposes
+ *                  2024-03-20 14:00 – 2024-03-20 15:00 */
+static void print_participants(json_t *list, const char *zone)
+{
+	size_t i;
+	json_t *p;
+	json_array_foreach(list, i, p) {
+		const char *name = ac_jstr(p, "name"), *login = ac_jstr(p, "login"),
+			   *addr = ac_jstr(p, "address"), *type = ac_jstr(p, "type");
+		const char *id = login != NULL ? login : addr != NULL ? addr : "?";
+		const char *status = ac_jstr(p, "status"), *comment = ac_jstr(p, "comment");
+		printf("%-24s ", i == 0 ? "participants" : "");
+		if (name != NULL && strcmp(name, id) != 0)
+			printf("%s (%s)", name, id);
+		else
+			printf("%s", id);
+		if (type != NULL && strcmp(type, "user") != 0 && strcmp(type, "external") != 0)
+			printf(" [%s]", type);
+		printf(": %s", status != NULL ? status : "none");
+		if (comment != NULL)
+			printf(" \"%s\"", comment);
+		const char *ps = ac_jstr(p, "proposedStart"), *pe = ac_jstr(p, "proposedEnd");
+		if (ps != NULL && pe != NULL) {
+			char a[40], b[40];
+			show_time(ps, zone, false, a, sizeof(a));
+			show_time(pe, zone, true, b, sizeof(b));
+			printf(", proposes %s – %s", a, b);
+		}
+		putchar('\n');
+	}
+}
+
 static int calendar_show(ac_cli *cli, int argc, char **argv)
 {
 	const char *ref = NULL, *tz = NULL, *v;
@@ -988,10 +1062,15 @@ static int calendar_show(ac_cli *cli, int argc, char **argv)
 	ac_print_item_state(it, NULL);
 	for (size_t i = 0; i < t->n_fields; i++) {
 		json_t *fv = json_object_get(it->fields, t->fields[i].name);
-		if (fv != NULL)
+		if (fv != NULL && strcmp(t->fields[i].name, "participants") == 0 &&
+		    json_is_array(fv))
+			print_participants(fv, zone);
+		else if (fv != NULL)
 			ac_print_value(t->fields[i].label, fv);
 	}
 	ac_print_unknown_fields(t, it->fields);
+	if (it->ignore_conflicts && it->state != AC_STATE_SYNCED)
+		printf("%-24s %s\n", "ignore conflicts", "yes (with the change waiting to be sent)");
 	ac_item_free(&it);
 	return AC_EXIT_OK;
 }

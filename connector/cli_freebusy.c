@@ -1,5 +1,7 @@
 /* cli_freebusy.c — atrium freebusy: when people are busy, as a grid per day
  * like the client's scheduling view, or as the server's intervals in JSON.
+ * Resources (rooms, equipment) are asked and shown like people, their rows
+ * marked "(resource)" (the server's entries of type "resource").
  *
  * Online: free/busy is the server's (Calendar/getFreeBusy), computed from
  * every calendar of each person, including what this device has not
@@ -17,10 +19,12 @@
 #include "recur.h"
 
 #define FREEBUSY_USAGE \
-	"usage: atrium freebusy LOGIN... --from T --to T [--tz ZONE] [--details] [--json]\n" \
+	"usage: atrium freebusy LOGIN|RESOURCE... --from T --to T [--tz ZONE] [--details]\n" \
+	"                       [--json]\n" \
 	"\n" \
-	"Shows when each person is busy, from the server, as one line per person\n" \
-	"and day in half-hour slots:\n" \
+	"Shows when each person or resource (a room, equipment: named like a login)\n" \
+	"is busy, from the server, as one line per person and day in half-hour\n" \
+	"slots:\n" \
 	"  .  free     t  tentative     #  busy     O  out of office\n" \
 	"T is a date (--to: that whole day included) or a local time\n" \
 	"YYYY-MM-DDTHH:MM in ZONE.  --details also lists the appointments you may\n" \
@@ -78,6 +82,15 @@ static int bound(const char *s, const char *zone, bool upper, int64_t *u_r, at_e
 	return at_recur_to_utc(&t, NULL, u_r, err);
 }
 
+/* The row label: the principal, "(resource)" after a resource's name. */
+static void row_label(json_t *e, char *buf, size_t size)
+{
+	const char *who = json_string_value(json_object_get(e, "principal"));
+	const char *type = json_string_value(json_object_get(e, "type"));
+	snprintf(buf, size, "%s%s", who != NULL ? who : "?",
+		 type != NULL && strcmp(type, "resource") == 0 ? " (resource)" : "");
+}
+
 static void print_grid(json_t *entries, int64_t from, int64_t to, const char *zone)
 {
 	static const char marks[] = {'.', 't', '#', 'O'};
@@ -92,12 +105,14 @@ static void print_grid(json_t *entries, int64_t from, int64_t to, const char *zo
 	size_t i;
 	json_t *e;
 	json_array_foreach(entries, i, e) {
-		size_t n = strlen(json_string_value(json_object_get(e, "principal")));
+		char label[128];
+		row_label(e, label, sizeof(label));
+		size_t n = strlen(label);
 		if (n > width)
 			width = n;
 	}
-	if (width > 24)
-		width = 24;
+	if (width > 36)
+		width = 36;
 	for (int64_t d = d0; d <= d1; d++) {
 		at_recur_time day = {.tzid = zone};
 		at_recur_civil_from_days(d, &day.year, &day.month, &day.day);
@@ -118,10 +133,11 @@ static void print_grid(json_t *entries, int64_t from, int64_t to, const char *zo
 			printf("%02d", h);
 		putchar('\n');
 		json_array_foreach(entries, i, e) {
-			const char *who = json_string_value(json_object_get(e, "principal"));
+			char who[128];
 			json_t *busy = json_object_get(e, "busy");
 			if (busy == NULL)
 				continue;
+			row_label(e, who, sizeof(who));
 			printf("%-*.*s ", (int)width, (int)width, who);
 			for (int k = 0; k < SLOTS_PER_DAY; k++) {
 				int64_t s = edges[k], t = edges[k + 1];
@@ -208,7 +224,7 @@ int ac_cmd_freebusy(ac_cli *cli, int argc, char **argv)
 		}
 	}
 	if (json_array_size(principals) == 0 || from_s == NULL || to_s == NULL) {
-		ac_cli_usage("freebusy needs LOGIN..., --from and --to");
+		ac_cli_usage("freebusy needs LOGIN... (people or resources), --from and --to");
 		goto done;
 	}
 	if (tz != NULL && !at_recur_zone_known(tz)) {

@@ -3,7 +3,8 @@
  * sync runs the engine once over HTTP for the profile, with a progress bar
  * on a terminal, one sync at a time per profile (a lock file).  status
  * reports what needs the user's attention: pending changes, folder errors
- * and every item the server refused, with field and message.  password
+ * and every item the server refused, with field and message (for an
+ * appointmentConflict, who is busy or which resource is booked, when).  password
  * changes the account's password on the server and in the profile. */
 #include "cli.h"
 
@@ -288,14 +289,54 @@ done:
 
 /* --- status ------------------------------------------------------------------- */
 
+/* An error of status; an appointmentConflict keeps its "conflicts" (who
+ * is busy or which resource is booked, and when). */
 static json_t *error_entry(const char *scope, const char *item_id, const char *title,
 			   const char *folder_id, json_t *error)
 {
-	return json_pack("{s:s,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?}",
+	json_t *conflicts = json_object_get(error, "conflicts");
+	return json_pack("{s:s,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:O*}",
 			 "scope", scope, "itemId", item_id, "title", title,
 			 "folderId", folder_id, "type", ac_jstr(error, "type"),
 			 "field", ac_jstr(error, "field"),
-			 "message", ac_jstr(error, "message"));
+			 "message", ac_jstr(error, "message"),
+			 "conflicts", json_is_array(conflicts) ? conflicts : NULL);
+}
+
+/* One line per conflict, times in the user's zone:
+ *     bob (person): busy 2024-03-19 09:00 – 10:00 "Weekly review"
+ *     room-1 (resource): booked 2024-03-19 09:00 – 10:00
+ * and for people a hint how to write the appointment all the same. */
+static void print_conflicts(const char *item_id, json_t *conflicts)
+{
+	const char *zone = ac_user_zone(NULL);
+	bool people = false, resources = false;
+	size_t i;
+	json_t *c;
+	json_array_foreach(conflicts, i, c) {
+		char a[64], b[64];
+		const char *subject = ac_jstr(c, "subject"), *show = ac_jstr(c, "showAs");
+		const char *type = ac_jstr(c, "type");
+		bool resource = type != NULL && strcmp(type, "resource") == 0;
+		people = people || !resource;
+		resources = resources || resource;
+		ac_user_time_show(ac_jstr(c, "start") ? ac_jstr(c, "start") : "?", zone, a,
+				  sizeof(a));
+		ac_user_time_show(ac_jstr(c, "end") ? ac_jstr(c, "end") : "?", zone, b, sizeof(b));
+		printf("    %s (%s): %s %s – %s%s%s%s\n",
+		       ac_jstr(c, "principal") ? ac_jstr(c, "principal") : "?",
+		       resource ? "resource" : "person",
+		       resource ? "booked" : show == NULL ? "busy"
+		       : strcmp(show, "outOfOffice") == 0 ? "out of office" : show,
+		       a, b, subject != NULL ? " \"" : "", subject != NULL ? subject : "",
+		       subject != NULL ? "\"" : "");
+	}
+	if (resources)
+		printf("    (a booked resource is never double-booked: choose another time "
+		       "or resource)\n");
+	else if (people && item_id != NULL)
+		printf("    (to keep the time all the same: atrium calendar edit %s "
+		       "--ignore-conflicts)\n", item_id);
 }
 
 static int collect_status(ac_cli *cli, json_t **status_r, at_error *err)
@@ -421,6 +462,7 @@ int ac_cmd_status(ac_cli *cli, int argc, char **argv)
 			       ac_jstr(e, "title"), ac_jstr(e, "type"),
 			       field ? " on " : "", field ? field : "",
 			       ac_jstr(e, "message"));
+		print_conflicts(ac_jstr(e, "itemId"), json_object_get(e, "conflicts"));
 	}
 	json_decref(st);
 	return AC_EXIT_OK;

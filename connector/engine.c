@@ -21,6 +21,7 @@ typedef struct sent_change {
 	int64_t rev;                 /* the item's rev when sent */
 	json_t *fields;              /* the item's full fields when sent */
 	bool delete_after;           /* create of an item deleted meanwhile */
+	bool ignore_conflicts;       /* sent with "ignoreConflicts" */
 } sent_change;
 
 typedef struct folder_work {
@@ -83,6 +84,44 @@ static json_t *clean_error(json_t *wire, at_error *parsed_r)
 		at_error_set(e, AT_E_SERVER, AT_SCOPE_ITEM, AT_RETRY_FINAL, NULL,
 			     "the server refused the change without saying why");
 	return at_error_to_json(e);
+}
+
+/* The bookings an appointmentConflict lists (error.conflicts, or beside
+ * the error in the result), copied into the stored error ej: at most
+ * MAX_CONFLICTS entries, known string members of bounded length only. */
+#define MAX_CONFLICTS 256
+static void keep_conflicts(json_t *ej, json_t *result)
+{
+	static const struct {
+		const char *name;
+		size_t max;
+	} members[] = {
+		{"principal", 64}, {"type", 16}, {"start", 32}, {"end", 32}, {"showAs", 16},
+		{"subject", 1024},
+	};
+	json_t *list = json_object_get(json_object_get(result, "error"), "conflicts");
+	if (!json_is_array(list))
+		list = json_object_get(result, "conflicts");
+	if (!json_is_array(list) || json_array_size(list) == 0)
+		return;
+	json_t *out = json_array();
+	size_t i;
+	json_t *c;
+	json_array_foreach(list, i, c) {
+		if (i >= MAX_CONFLICTS || !json_is_object(c))
+			break;
+		json_t *o = json_object();
+		for (size_t k = 0; k < sizeof(members) / sizeof(members[0]); k++) {
+			json_t *v = json_object_get(c, members[k].name);
+			if (json_is_string(v) && json_string_length(v) <= members[k].max)
+				json_object_set(o, members[k].name, v);
+		}
+		if (json_object_get(o, "principal") != NULL)
+			json_array_append_new(out, o);
+		else
+			json_decref(o);
+	}
+	json_object_set_new(ej, "conflicts", out);
 }
 
 /* An item object of the protocol with the members the engine relies on. */
@@ -631,6 +670,10 @@ static int apply_result(engine *e, folder_work *f, const sent_change *sc, json_t
 		return 0;
 	}
 	e->progress = true;
+	/* ignoreConflicts went with this change only: answered, it is done
+	 * (a change made since keeps it: it is sent next) */
+	if (sc->ignore_conflicts && l->rev == sc->rev)
+		l->ignore_conflicts = false;
 	if (status != NULL && strcmp(status, "ok") == 0) {
 		json_t *item = json_object_get(r, "item");
 		if (item != NULL && !item_ok(item))
@@ -703,6 +746,7 @@ static int apply_result(engine *e, folder_work *f, const sent_change *sc, json_t
 	/* status error */
 	at_error ie;
 	json_t *ej = clean_error(json_object_get(r, "error"), &ie);
+	keep_conflicts(ej, r);
 	if (strcmp(ie.code, AT_E_ITEM_DELETED) == 0) {
 		json_t *detail = json_pack("{s:O}", "error", ej);
 		ret = server_deleted(e, l, detail, err);
@@ -827,6 +871,7 @@ static int build_call(engine *e, folder_work *f, size_t budget, json_t **args_r,
 			sc->rev = it->rev;
 			sc->fields = json_deep_copy(it->fields);
 			sc->delete_after = delete_after;
+			sc->ignore_conflicts = it->ignore_conflicts && kind != AT_CHANGE_DELETE;
 			at_change *c = &changes[n];
 			c->kind = kind;
 			c->client_id = sc->client_id;
@@ -834,6 +879,7 @@ static int build_call(engine *e, folder_work *f, size_t budget, json_t **args_r,
 			c->id = sc->id;
 			c->base_version = it->version;
 			c->fields = kind == AT_CHANGE_CREATE ? sc->fields : fields;
+			c->ignore_conflicts = sc->ignore_conflicts;
 			n++;
 		}
 	}

@@ -89,8 +89,13 @@ static const char schema_v2[] =
 	"  PRIMARY KEY (folder_id, name));"
 	"CREATE INDEX mirror_files_item ON mirror_files (local_id);";
 
+/* Version 3: an item's pending change may go with ignoreConflicts
+ * (ac_item.ignore_conflicts). */
+static const char schema_v3[] =
+	"ALTER TABLE items ADD COLUMN ignore_conflicts INTEGER NOT NULL DEFAULT 0;";
+
 #define ITEM_COLS "local_id, server_id, client_id, folder_id, type, version, fields, " \
-	"base_fields, state, error, error_retry, error_run, rev, sent"
+	"base_fields, state, error, error_retry, error_run, rev, sent, ignore_conflicts"
 
 static int db_error(ac_store *s, at_error *err, const char *what)
 {
@@ -218,6 +223,8 @@ static int migrate(ac_store *s, at_error *err)
 	if (version == 0 && exec_sql(s, schema_v1, err) < 0)
 		goto fail;
 	if (version < 2 && exec_sql(s, schema_v2, err) < 0)
+		goto fail;
+	if (version < 3 && exec_sql(s, schema_v3, err) < 0)
 		goto fail;
 	/* later versions: if (version < 3) ALTER ...; */
 	char pragma[64];
@@ -674,7 +681,7 @@ json_t *ac_item_patch(const ac_item *item)
 
 json_t *ac_item_to_json(const ac_item *item)
 {
-	return json_pack("{s:s,s:s?,s:s?,s:s,s:s,s:I,s:O,s:O?}",
+	json_t *o = json_pack("{s:s,s:s?,s:s?,s:s,s:s,s:I,s:O,s:O?}",
 			 "id", item->local_id,
 			 "serverId", item->server_id[0] ? item->server_id : NULL,
 			 "folderId", item->folder_id[0] ? item->folder_id : NULL,
@@ -683,6 +690,9 @@ json_t *ac_item_to_json(const ac_item *item)
 			 "version", (json_int_t)item->version,
 			 "fields", item->fields,
 			 "error", item->error);
+	if (item->ignore_conflicts && item->state != AC_STATE_SYNCED)
+		json_object_set_new(o, "ignoreConflicts", json_true());
+	return o;
 }
 
 static ac_item *row_item(sqlite3_stmt *st)
@@ -713,6 +723,7 @@ static ac_item *row_item(sqlite3_stmt *st)
 	it->error_run = sqlite3_column_int64(st, 11);
 	it->rev = sqlite3_column_int64(st, 12);
 	it->sent = sqlite3_column_int(st, 13) != 0;
+	it->ignore_conflicts = sqlite3_column_int(st, 14) != 0;
 	return it;
 }
 
@@ -846,11 +857,11 @@ int ac_store_item_put(ac_store *s, const ac_item *it, at_error *err)
 {
 	static const char sql[] =
 		"INSERT INTO items (" ITEM_COLS ") VALUES"
-		" (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+		" (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
 		" ON CONFLICT (local_id) DO UPDATE SET server_id = ?2, client_id = ?3,"
 		"  folder_id = ?4, type = ?5, version = ?6, fields = ?7, base_fields = ?8,"
 		"  state = ?9, error = ?10, error_retry = ?11, error_run = ?12, rev = ?13,"
-		"  sent = ?14";
+		"  sent = ?14, ignore_conflicts = ?15";
 	if (it->local_id[0] == '\0' || !json_is_object(it->fields))
 		return at_error_set(err, AT_E_SERVER, AT_SCOPE_ITEM, AT_RETRY_FINAL, NULL,
 				    "local store: refusing to store an item without id or "
@@ -872,6 +883,8 @@ int ac_store_item_put(ac_store *s, const ac_item *it, at_error *err)
 	sqlite3_bind_int64(st, 12, it->error_run);
 	sqlite3_bind_int64(st, 13, it->rev);
 	sqlite3_bind_int(st, 14, it->sent ? 1 : 0);
+	/* the flag goes with a pending change: a synced item has none */
+	sqlite3_bind_int(st, 15, it->ignore_conflicts && it->state != AC_STATE_SYNCED ? 1 : 0);
 	return exec_stmt(s, st, err);
 }
 
@@ -981,6 +994,35 @@ int ac_store_item_delete(ac_store *s, const char *ref, at_error *err)
 		goto done;
 	}
 	it->state = AC_STATE_DELETED;
+	clear_error(it);
+	it->rev++;
+	ret = ac_store_item_put(s, it, err);
+done:
+	ac_item_free(&it);
+	if (ret < 0) {
+		ac_store_rollback(s);
+		return -1;
+	}
+	return ac_store_commit(s, err);
+}
+
+int ac_store_item_ignore_conflicts(ac_store *s, const char *ref, at_error *err)
+{
+	ac_item *it = NULL;
+	int ret = -1;
+	if (ac_store_begin(s, err) < 0)
+		return -1;
+	if (ac_store_item_get(s, ref, &it, err) < 0)
+		goto done;
+	if (it->state != AC_STATE_CREATED && it->state != AC_STATE_MODIFIED) {
+		at_error_set(err, AT_E_INVALID_ARGUMENTS, AT_SCOPE_ITEM, AT_RETRY_FINAL, "id",
+			     it->state == AC_STATE_DELETED
+				     ? "item %s has been deleted: there is nothing to write"
+				     : "item %s has no change waiting to be sent: give the "
+				       "change with the flag", it->local_id);
+		goto done;
+	}
+	it->ignore_conflicts = true;
 	clear_error(it);
 	it->rev++;
 	ret = ac_store_item_put(s, it, err);

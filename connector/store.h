@@ -36,7 +36,7 @@
 #include "error.h"
 #include "model.h"
 
-#define AC_STORE_SCHEMA_VERSION 2
+#define AC_STORE_SCHEMA_VERSION 3
 #define AC_TYPE_SIZE 32
 /* Largest JSON text read back from one column. */
 #define AC_STORE_JSON_MAX (4u * 1024 * 1024)
@@ -65,6 +65,11 @@ typedef struct ac_item {
 	int64_t error_run;           /* sync run that stored the error */
 	int64_t rev;                 /* bumped by every local change */
 	bool sent;                   /* its create has been sent at least once */
+	/* Send its pending change (create or update) with "ignoreConflicts":
+	 * an appointment written although a person is busy then.  It belongs
+	 * to the pending change: cleared when the server has answered that
+	 * change, never kept on a synced item (schema version 3). */
+	bool ignore_conflicts;
 } ac_item;
 
 typedef struct ac_item_list {
@@ -130,6 +135,10 @@ int ac_store_item_add(ac_store *store, const char *folder_id, const char *type,
  * again. */
 int ac_store_item_edit(ac_store *store, const char *ref, json_t *patch, at_error *err);
 int ac_store_item_delete(ac_store *store, const char *ref, at_error *err);
+/* Marks the item's pending change to be sent with ignoreConflicts (and
+ * clears a stored error so it is sent again).  invalidArguments when the
+ * item has no pending create or update. */
+int ac_store_item_ignore_conflicts(ac_store *store, const char *ref, at_error *err);
 
 /* --- reads ------------------------------------------------------------------ */
 /* By local id, else by server id; notFound when neither matches. */
@@ -187,7 +196,8 @@ void ac_item_free(ac_item **item);
 const char *ac_item_state_name(ac_item_state state);
 /* What an update of this item sends: fields differing from the base. */
 json_t *ac_item_patch(const ac_item *item);
-/* {"id","serverId","folderId","type","state","version","fields","error"} */
+/* {"id","serverId","folderId","type","state","version","fields","error"}, and
+ * "ignoreConflicts": true when the pending change goes with it. */
 json_t *ac_item_to_json(const ac_item *item);
 
 #endif

@@ -64,6 +64,9 @@ typedef struct at_error {
 #define AT_E_EXISTS "alreadyExists"
 #define AT_E_LAST_ADMIN "lastAdmin"
 #define AT_E_DEFAULT_FOLDER "defaultFolder"
+/* an appointment's time is taken: the error object on the wire has a
+ * "conflicts" list (docs/protocol.md) */
+#define AT_E_APPOINTMENT_CONFLICT "appointmentConflict"
 
 void at_error_clear(at_error *err);
 bool at_error_is_set(const at_error *err);

@@ -6,7 +6,13 @@
  * Exchange and Outlook, so a series syncs, conflicts and is deleted as one
  * thing; appointment.h reads it.  Limits: every text has a length, every
  * list a number of entries, and a whole item stays far below the request
- * limit (overrides carry no recurrence fields of their own). */
+ * limit (overrides carry no recurrence fields of their own).
+ *
+ * Invitations: an attendee's copy names the organizer's appointment in
+ * `invitation` and carries the attendee's answer (response,
+ * responseComment, proposedStart/proposedEnd); the organizer's
+ * participants[] get appointmentId, proposedStart and proposedEnd from
+ * the server (server/invitations.c). */
 #include "model.h"
 
 #include <stdio.h>
@@ -24,6 +30,7 @@ static const char *const ptype_values[] = {"user", "group", "resource", "externa
 static const char *const pstatus_values[] = {"none", "accepted", "declined", "tentative", NULL};
 static const char *const prole_values[] = {"required", "optional", "chair", "nonParticipant",
 					    NULL};
+static const char *const response_values[] = {"none", "accepted", "tentative", "declined", NULL};
 
 #define F(n, ty, len, items, lbl, ...) \
 	{.name = n, .type = ty, .max_len = len, .max_items = items, .label = lbl, __VA_ARGS__}
@@ -112,7 +119,17 @@ static const at_field_def participant_members[] = {
 	 .values = prole_values),
 	F("rsvp", AT_FT_BOOL, 0, 0, "a reply is expected"),
 	TEXT("comment", 1024, "the participant's comment"),
+	TEXT("appointmentId", AT_MAX_ID_LEN, "the participant's copy (set by the server)"),
+	F("proposedStart", AT_FT_DATETIME, 0, 0,
+	 "start the participant proposes (set by the server)"),
+	F("proposedEnd", AT_FT_DATETIME, 0, 0, "end the participant proposes (set by the server)"),
 	TEXT("icalParams", 4096, "iCalendar parameters Atrium does not map (kept verbatim)"),
+};
+
+/* On an attendee's copy: the organizer's appointment it was made from. */
+static const at_field_def invitation_members[] = {
+	TEXT("appointmentId", AT_MAX_ID_LEN, "the organizer's appointment"),
+	TEXT("login", 64, "login of the organizer"),
 };
 
 static const at_field_def organizer_members[] = {
@@ -167,6 +184,14 @@ static const at_field_def appointment_fields[] = {
 	F("organizer", AT_FT_OBJECT, 0, 0, "organizer", .members = organizer_members,
 	 .n_members = N(organizer_members), .check = check_organizer),
 	PARTICIPANTS,
+	F("invitation", AT_FT_OBJECT, 0, 0, "the organizer's appointment of this copy "
+	 "(set by the server)", .members = invitation_members,
+	 .n_members = N(invitation_members)),
+	F("response", AT_FT_ENUM, 0, 0, "the attendee's answer: none, accepted, tentative, "
+	 "declined", .values = response_values),
+	TEXT("responseComment", 1024, "the attendee's comment"),
+	F("proposedStart", AT_FT_DATETIME, 0, 0, "start the attendee proposes"),
+	F("proposedEnd", AT_FT_DATETIME, 0, 0, "end the attendee proposes"),
 	TEXT("rrule", AT_RECUR_MAX_RULE_LEN, "recurrence rule"),
 	F("rdates", AT_FT_DATETIME_LIST, 0, 1024, "extra occurrences"),
 	F("exdates", AT_FT_DATETIME_LIST, 0, 1024, "deleted occurrences"),
@@ -206,9 +231,58 @@ static int check_unique_participants(json_t *list, const char *path, at_error *e
 	return 0;
 }
 
+static long long time_key(const at_recur_time *t)
+{
+	return ((((long long)t->year * 13 + t->month) * 32 + t->day) * 24 + t->hour) * 3600LL +
+	       t->minute * 60 + t->second;
+}
+
+/* proposedStart/proposedEnd: both or neither, the end after the start, of
+ * the kind of start (a date, a floating time or a UTC time).  A patch is
+ * checked for what it holds; the merged item is checked whole. */
+static int check_proposal(json_t *fields, bool patch, at_error *err)
+{
+	json_t *ps = json_object_get(fields, "proposedStart");
+	json_t *pe = json_object_get(fields, "proposedEnd");
+	bool has_s = json_is_string(ps), has_e = json_is_string(pe);
+	if (!has_s && !has_e)
+		return 0;
+	if (has_s != has_e) {
+		if (patch && (ps == NULL || pe == NULL))
+			return 0;
+		return at_error_set(err, AT_E_INVALID_FIELD, AT_SCOPE_ITEM, AT_RETRY_FINAL,
+				    has_s ? "proposedEnd" : "proposedStart",
+				    "proposedStart and proposedEnd come together: %s is missing",
+				    has_s ? "proposedEnd" : "proposedStart");
+	}
+	at_recur_time s, e;
+	if (at_model_datetime_parse(json_string_value(ps), &s) < 0 ||
+	    at_model_datetime_parse(json_string_value(pe), &e) < 0)
+		return 0; /* the field check reports it */
+	if (s.is_date != e.is_date || (s.tzid != NULL) != (e.tzid != NULL))
+		return at_error_set(err, AT_E_INVALID_FIELD, AT_SCOPE_ITEM, AT_RETRY_FINAL,
+				    "proposedEnd",
+				    "proposedEnd must be of the kind of proposedStart (a date, a "
+				    "local time or a UTC time)");
+	if (time_key(&e) <= time_key(&s))
+		return at_error_set(err, AT_E_INVALID_FIELD, AT_SCOPE_ITEM, AT_RETRY_FINAL,
+				    "proposedEnd", "proposedEnd must be after proposedStart");
+	json_t *st = json_object_get(fields, "start");
+	at_recur_time t;
+	if (json_is_string(st) && at_model_datetime_parse(json_string_value(st), &t) == 0 &&
+	    (t.is_date != s.is_date || (t.tzid != NULL) != (s.tzid != NULL)))
+		return at_error_set(err, AT_E_INVALID_FIELD, AT_SCOPE_ITEM, AT_RETRY_FINAL,
+				    "proposedStart",
+				    "proposedStart must be of the kind of start (a date, a local "
+				    "time or a UTC time)");
+	return 0;
+}
+
 static int check_appointment(const at_item_type *type, json_t *fields, bool patch,
 			     at_error *err)
 {
+	if (check_proposal(fields, patch, err) < 0)
+		return -1;
 	json_t *v = json_object_get(fields, "participants");
 	if (json_is_array(v) && check_unique_participants(v, "participants", err) < 0)
 		return -1;

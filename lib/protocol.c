@@ -177,6 +177,7 @@ static int decode_change(json_t *c, at_change_kind kind, at_change *out, at_erro
 	snprintf(member, sizeof(member), "changes.%s", names[kind]);
 	if (!json_is_object(c))
 		return bad_arg(err, member, "each change must be an object");
+	memset(out, 0, sizeof(*out));
 	out->kind = kind;
 	const char *k;
 	json_t *v;
@@ -184,10 +185,10 @@ static int decode_change(json_t *c, at_change_kind kind, at_change *out, at_erro
 		bool ok = false;
 		if (kind == AT_CHANGE_CREATE)
 			ok = strcmp(k, "clientId") == 0 || strcmp(k, "fields") == 0 ||
-			     strcmp(k, "type") == 0;
+			     strcmp(k, "type") == 0 || strcmp(k, "ignoreConflicts") == 0;
 		else if (kind == AT_CHANGE_UPDATE)
 			ok = strcmp(k, "id") == 0 || strcmp(k, "baseVersion") == 0 ||
-			     strcmp(k, "fields") == 0;
+			     strcmp(k, "fields") == 0 || strcmp(k, "ignoreConflicts") == 0;
 		else
 			ok = strcmp(k, "id") == 0 || strcmp(k, "baseVersion") == 0;
 		if (!ok)
@@ -220,6 +221,10 @@ static int decode_change(json_t *c, at_change_kind kind, at_change *out, at_erro
 		if (!json_is_object(f))
 			return bad_arg(err, member, "fields must be an object");
 		out->fields = f;
+		json_t *ic = json_object_get(c, "ignoreConflicts");
+		if (ic != NULL && !json_is_boolean(ic))
+			return bad_arg(err, member, "ignoreConflicts must be true or false");
+		out->ignore_conflicts = json_is_true(ic);
 	}
 	return 0;
 }
@@ -317,6 +322,8 @@ json_t *at_item_sync_req_encode(const at_item_sync_req *req)
 			}
 			if (c->kind != AT_CHANGE_DELETE)
 				json_object_set(o, "fields", c->fields);
+			if (c->kind != AT_CHANGE_DELETE && c->ignore_conflicts)
+				json_object_set_new(o, "ignoreConflicts", json_true());
 			json_array_append_new(lists[c->kind], o);
 		}
 		json_t *ch = json_object();

@@ -85,6 +85,8 @@ typedef struct at_change {
 	const char *id;        /* update, delete */
 	int64_t base_version;  /* update, delete */
 	json_t *fields;        /* create: all fields; update: the patch */
+	bool ignore_conflicts; /* create, update: "ignoreConflicts": write an
+				* appointment even when a person is busy */
 } at_change;
 
 typedef struct at_item_sync_req {

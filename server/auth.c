@@ -123,15 +123,18 @@ static bool valid_login(const char *login)
 	return true;
 }
 
-int as_account_create(as_store *s, at_arena *a, const char *login, const char *name,
-		      const char *email, const char *password, const as_user **user_r,
-		      at_error *err)
+/* A user (password set) or a resource (password NULL: its hash can match
+ * no password, and as_auth_password refuses it anyway). */
+static int principal_create(as_store *s, at_arena *a, const char *login, const char *name,
+			    const char *email, const char *password,
+			    const char *resource_type, const as_user **user_r, at_error *err)
 {
 	static const struct { const char *name; at_module module; } defaults[] = {
 		{"Contacts", AT_MODULE_CONTACTS},
 		{"Calendar", AT_MODULE_CALENDAR},
 		{"Tasks", AT_MODULE_TASKS},
 	};
+	bool resource = resource_type != NULL;
 	if (!valid_login(login))
 		return at_error_set(err, AT_E_INVALID_ARGUMENTS, AT_SCOPE_ACCOUNT, AT_RETRY_FINAL,
 				    "login", "a login is 1-%d characters of a-z 0-9 . _ -",
@@ -142,7 +145,12 @@ int as_account_create(as_store *s, at_arena *a, const char *login, const char *n
 	if (strlen(email) > AS_EMAIL_MAX || strchr(email, '@') == NULL)
 		return at_error_set(err, AT_E_INVALID_ARGUMENTS, AT_SCOPE_ACCOUNT, AT_RETRY_FINAL,
 				    "email", "\"%s\" is not an e-mail address", email);
-	if (check_new_password(password, login, NULL, err) < 0)
+	if (resource && strcmp(resource_type, "room") != 0 &&
+	    strcmp(resource_type, "equipment") != 0)
+		return at_error_set(err, AT_E_INVALID_ARGUMENTS, AT_SCOPE_ACCOUNT, AT_RETRY_FINAL,
+				    "kind", "a resource is a room or equipment, not \"%.32s\"",
+				    resource_type);
+	if (!resource && check_new_password(password, login, NULL, err) < 0)
 		return -1;
 	as_user *u = at_arena_alloc(a, sizeof(*u));
 	u->id = as_new_id(a);
@@ -150,13 +158,21 @@ int as_account_create(as_store *s, at_arena *a, const char *login, const char *n
 	u->name = name;
 	u->email = email;
 	u->created = (int64_t)time(NULL);
-	if ((u->pw_hash = as_password_hash(a, password, err)) == NULL)
+	u->kind = resource ? AS_KIND_RESOURCE : AS_KIND_USER;
+	u->resource_type = resource_type;
+	/* "!" is no Argon2id string: no password ever verifies against it */
+	if (resource)
+		u->pw_hash = "!";
+	else if ((u->pw_hash = as_password_hash(a, password, err)) == NULL)
 		return -1;
 	if (s->ops->begin(s, true, err) < 0)
 		return -1;
 	if (s->ops->user_add(s, u, err) < 0)
 		goto fail;
 	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {
+		/* a resource has its calendar only */
+		if (resource && defaults[i].module != AT_MODULE_CALENDAR)
+			continue;
 		as_folder f = {
 			.id = as_new_id(a), .owner_id = u->id, .name = defaults[i].name,
 			.module = defaults[i].module, .type = AT_FOLDER_PRIVATE,
@@ -176,6 +192,21 @@ int as_account_create(as_store *s, at_arena *a, const char *login, const char *n
 fail:
 	s->ops->rollback(s);
 	return -1;
+}
+
+int as_account_create(as_store *s, at_arena *a, const char *login, const char *name,
+		      const char *email, const char *password, const as_user **user_r,
+		      at_error *err)
+{
+	return principal_create(s, a, login, name, email, password, NULL, user_r, err);
+}
+
+int as_resource_create(as_store *s, at_arena *a, const char *login, const char *name,
+		       const char *email, const char *kind, const as_user **user_r,
+		       at_error *err)
+{
+	return principal_create(s, a, login, name, email, NULL, kind != NULL ? kind : "room",
+				user_r, err);
 }
 
 static int64_t lock_seconds(int failures)
@@ -252,6 +283,13 @@ int as_auth_password(as_store *s, at_arena *a, const char *login, const char *pa
 		goto ok;
 	if (!found) {
 		/* spend the same effort as a real check: no login enumeration by timing */
+		if (dummy_hash[0] != '\0' &&
+		    crypto_pwhash_str_verify(dummy_hash, password, strlen(password)) == 0)
+			at_debug("auth", "dummy hash matched");
+		return fail_login(s, login, count + 1, now, err);
+	}
+	/* a resource cannot log in: as a wrong password, after the same work */
+	if (user_r->kind != NULL && strcmp(user_r->kind, AS_KIND_RESOURCE) == 0) {
 		if (dummy_hash[0] != '\0' &&
 		    crypto_pwhash_str_verify(dummy_hash, password, strlen(password)) == 0)
 			at_debug("auth", "dummy hash matched");
@@ -437,5 +475,8 @@ int as_auth_set_password(as_store *s, at_arena *a, const char *login,
 	if (!found)
 		return at_error_set(err, AT_E_NOT_FOUND, AT_SCOPE_ACCOUNT, AT_RETRY_FINAL,
 				    "login", "no user with login \"%s\"", login);
+	if (u.kind != NULL && strcmp(u.kind, AS_KIND_RESOURCE) == 0)
+		return at_error_set(err, AT_E_INVALID_ARGUMENTS, AT_SCOPE_ACCOUNT, AT_RETRY_FINAL,
+				    "login", "\"%s\" is a resource: it has no password", login);
 	return store_password(s, a, &u, new_pw, NULL, err);
 }

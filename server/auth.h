@@ -35,7 +35,14 @@ int as_account_create(as_store *s, at_arena *a, const char *login, const char *n
 		      const char *email, const char *password, const as_user **user_r,
 		      at_error *err);
 
-/* Checks login/password with throttling.  On success *user_r is filled. */
+/* Creates a resource (kind "room" or "equipment"; NULL: room): a
+ * principal with a default Calendar and a Global Address Book entry that
+ * takes bookings (invitations.h) and cannot log in. */
+int as_resource_create(as_store *s, at_arena *a, const char *login, const char *name,
+		       const char *email, const char *kind, const as_user **user_r,
+		       at_error *err);
+
+/* Checks login/password with throttling (a resource never passes).  On success *user_r is filled. */
 int as_auth_password(as_store *s, at_arena *a, const char *login, const char *password,
 		     int64_t now, as_user *user_r, at_error *err);
 

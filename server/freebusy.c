@@ -186,7 +186,37 @@ typedef struct fb_query {
 	int64_t from, to;
 	const char *zone;   /* floating and all-day times */
 	bool details;
+	const char *exclude;  /* as_freebusy_busy: this appointment and its copies */
+	as_busy *busy;        /* as_freebusy_busy: the occurrences, in ctx->arena */
+	size_t n_busy, cap_busy;
 } fb_query;
+
+/* An invitation copy counts as its attendee answered: declined ones are
+ * free, unanswered and tentative ones at most tentative. */
+static int answer_level(json_t *fields, int level)
+{
+	if (json_object_get(fields, "invitation") == NULL)
+		return level;
+	const char *r = json_string_value(json_object_get(fields, "response"));
+	if (r != NULL && strcmp(r, "declined") == 0)
+		return FB_FREE;
+	if (r == NULL || strcmp(r, "accepted") != 0)
+		return level > FB_TENTATIVE ? FB_TENTATIVE : level;
+	return level;
+}
+
+static void busy_push(fb_query *q, const as_busy *b)
+{
+	if (q->n_busy == q->cap_busy) {
+		size_t cap = q->cap_busy ? q->cap_busy * 2 : 32;
+		as_busy *v = at_arena_alloc(q->ctx->arena, cap * sizeof(*v));
+		if (q->n_busy > 0)
+			memcpy(v, q->busy, q->n_busy * sizeof(*v));
+		q->busy = v;
+		q->cap_busy = cap;
+	}
+	q->busy[q->n_busy++] = *b;
+}
 
 static const char *str_field(json_t *fields, json_t *override, const char *name)
 {
@@ -197,7 +227,7 @@ static const char *str_field(json_t *fields, json_t *override, const char *name)
 }
 
 /* Adds the occurrences of one appointment to s (and to details). */
-static int add_item(const fb_query *q, const as_folder *f, const at_rights *rights,
+static int add_item(fb_query *q, const as_folder *f, const at_rights *rights,
 		    const as_item *it, spans *s, json_t *details, size_t *total, at_error *err)
 {
 	at_arena *arena = at_arena_new(0);
@@ -230,10 +260,20 @@ static int add_item(const fb_query *q, const as_folder *f, const at_rights *righ
 	bool readable = q->details && at_acl_may_read(rights, own, priv);
 	for (size_t i = 0; i < n; i++) {
 		json_t *ov = occ[i].override;
-		int level = level_of(str_field(it->fields, ov, "showAs"));
+		int level = answer_level(it->fields, level_of(str_field(it->fields, ov, "showAs")));
 		if (level == FB_FREE || occ[i].occ.end <= occ[i].occ.start)
 			continue;
 		spans_push(s, occ[i].occ.start, occ[i].occ.end, level);
+		if (q->exclude != NULL) {
+			const char *subj = str_field(it->fields, ov, "subject");
+			as_busy b = {.start = occ[i].occ.start, .end = occ[i].occ.end,
+				     .show_as = level_names[level],
+				     .item_id = at_arena_strdup(q->ctx->arena, it->id),
+				     .folder_id = f->id,
+				     .subject = at_acl_may_read(rights, own, priv) && subj != NULL
+						? at_arena_strdup(q->ctx->arena, subj) : NULL};
+			busy_push(q, &b);
+		}
 		if (readable) {
 			char a1[AT_DATETIME_SIZE], b1[AT_DATETIME_SIZE];
 			format_utc(occ[i].occ.start, a1);
@@ -265,8 +305,78 @@ static int detail_cmp(const void *x, const void *y)
 }
 
 
+/* Is it is the appointment `exclude` or one of its invitation copies? */
+static bool excluded(const fb_query *q, const as_item *it)
+{
+	if (q->exclude == NULL)
+		return false;
+	json_t *inv = json_object_get(it->fields, "invitation");
+	const char *orig = json_string_value(json_object_get(inv, "appointmentId"));
+	return strcmp(it->id, q->exclude) == 0 || (orig != NULL && strcmp(orig, q->exclude) == 0);
+}
+
+/* The occurrences of u's calendars in q's range: into sp (and details,
+ * and q->busy when q->exclude is set).  -1: err (limitExceeded naming u). */
+static int scan_user(fb_query *q, const as_user *u, spans *sp, json_t *details,
+		     at_error *err)
+{
+	as_ctx *ctx = q->ctx;
+	as_store *s = ctx->store;
+	bool found;
+	const char *login = u->login;
+	struct folders_walk fw = {.arena = ctx->arena};
+	if (s->ops->folder_list_owned(s, u->id, 0, ctx->arena, on_folder, &fw, err) < 0)
+		return -1;
+	size_t total = 0;
+	for (size_t i = 0; i < fw.n; i++) {
+		at_rights rights = {0};
+		if ((q->details || q->exclude != NULL) &&
+		    as_folder_rights(ctx, &fw.v[i], &rights, err) < 0)
+			return -1;
+		struct ids_walk iw = {.arena = ctx->arena};
+		if (s->ops->item_list(s, fw.v[i].id, ctx->arena, on_id, &iw, err) < 0)
+			return -1;
+		for (size_t j = 0; j < iw.n; j++) {
+			as_item it = {0};
+			if (s->ops->item_get(s, iw.v[j], ctx->arena, &it, &found, err) < 0)
+				return -1;
+			int rc = 0;
+			if (found && strcmp(it.type, "appointment") == 0 && !excluded(q, &it))
+				rc = add_item(q, &fw.v[i], &rights, &it, sp, details, &total, err);
+			as_item_clear(&it);
+			if (rc < 0) {
+				snprintf(err->message, sizeof(err->message),
+					 "the free/busy time of \"%s\" in this range has more than %d "
+					 "appointments: ask for a shorter range",
+					 login, AS_FREEBUSY_MAX_OCCURRENCES);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+int as_freebusy_busy(as_ctx *ctx, const as_user *u, int64_t from, int64_t to,
+		     const char *zone, const char *exclude_id, as_busy **busy_r, size_t *n_r,
+		     at_error *err)
+{
+	fb_query q = {.ctx = ctx, .from = from, .to = to, .zone = zone,
+		      .exclude = exclude_id != NULL ? exclude_id : ""};
+	spans sp = {0};
+	int rc = scan_user(&q, u, &sp, NULL, err);
+	free(sp.v);
+	*busy_r = q.busy;
+	*n_r = q.n_busy;
+	return rc;
+}
+
+static bool is_resource(const as_user *u)
+{
+	return u->kind != NULL && strcmp(u->kind, AS_KIND_RESOURCE) == 0;
+}
+
 /* The entry of one principal: its busy time, or its error. */
-static json_t *principal_entry(const fb_query *q, const char *login, at_error *err)
+static json_t *principal_entry(fb_query *q, const char *login, at_error *err)
 {
 	as_ctx *ctx = q->ctx;
 	as_store *s = ctx->store;
@@ -279,40 +389,14 @@ static json_t *principal_entry(const fb_query *q, const char *login, at_error *e
 	if (!found) {
 		at_error ne;
 		at_error_set(&ne, AT_E_NOT_FOUND, AT_SCOPE_ITEM, AT_RETRY_FINAL, "principals",
-			     "there is no user \"%s\"", login);
+			     "there is no user or resource \"%s\"", login);
 		return json_pack("{s:s,s:o}", "principal", login, "error", at_error_to_json(&ne));
 	}
-	struct folders_walk fw = {.arena = ctx->arena};
-	if (s->ops->folder_list_owned(s, u.id, 0, ctx->arena, on_folder, &fw, err) < 0)
-		return NULL;
 	details = q->details ? json_array() : NULL;
-	size_t total = 0;
-	for (size_t i = 0; i < fw.n; i++) {
-		at_rights rights = {0};
-		if (q->details && as_folder_rights(ctx, &fw.v[i], &rights, err) < 0)
-			goto done;
-		struct ids_walk iw = {.arena = ctx->arena};
-		if (s->ops->item_list(s, fw.v[i].id, ctx->arena, on_id, &iw, err) < 0)
-			goto done;
-		for (size_t j = 0; j < iw.n; j++) {
-			as_item it = {0};
-			if (s->ops->item_get(s, iw.v[j], ctx->arena, &it, &found, err) < 0)
-				goto done;
-			int rc = 0;
-			if (found && strcmp(it.type, "appointment") == 0)
-				rc = add_item(q, &fw.v[i], &rights, &it, &sp, details, &total, err);
-			as_item_clear(&it);
-			if (rc < 0) {
-				snprintf(err->message, sizeof(err->message),
-					 "the free/busy time of \"%s\" in this range has more than %d "
-					 "appointments: ask for a shorter range",
-					 login, AS_FREEBUSY_MAX_OCCURRENCES);
-				goto done;
-			}
-		}
-	}
-	entry = json_pack("{s:s,s:s,s:s,s:o}", "principal", login, "name", u.name, "type", "user",
-			  "busy", merge(&sp, q->from, q->to));
+	if (scan_user(q, &u, &sp, details, err) < 0)
+		goto done;
+	entry = json_pack("{s:s,s:s,s:s,s:o}", "principal", login, "name", u.name, "type",
+			  is_resource(&u) ? "resource" : "user", "busy", merge(&sp, q->from, q->to));
 	if (details != NULL) {
 		at_json_array_sort(details, detail_cmp);
 		json_object_set(entry, "items", details);

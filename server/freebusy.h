@@ -11,6 +11,10 @@
  * of the same show-as are one interval.  Floating and all-day appointments
  * are read in the request's timeZone (UTC when none).
  *
+ * Resources (rooms, equipment) answer like users, with type "resource".
+ * An invitation copy counts as its attendee answered it: declined is free,
+ * unanswered or tentative at most tentative.
+ *
  * Free/busy is organisation-wide, as in Exchange: every user may ask it of
  * every user, and it tells times and show-as only.  With "details", the
  * single appointments behind it come too, but only those the asking user
@@ -34,5 +38,23 @@
 #define AS_FREEBUSY_MAX_OCCURRENCES 10000  /* per principal and query */
 
 json_t *as_calendar_freebusy(as_ctx *ctx, json_t *args, at_error *err);
+
+/* One busy occurrence of a principal (as_freebusy_busy). */
+typedef struct as_busy {
+	int64_t start, end;        /* UTC seconds */
+	const char *show_as;       /* "tentative", "busy" or "outOfOffice" */
+	const char *item_id, *folder_id;
+	const char *subject;       /* NULL unless ctx->user may read the appointment */
+} as_busy;
+
+/* The busy occurrences (not merged) of u's calendars overlapping
+ * [from, to), as free/busy counts them, leaving out the appointment
+ * exclude_id (may be NULL) and its invitation copies: what a new booking
+ * of that appointment would collide with (invitations.h).  Runs in the
+ * caller's transaction; the array lives in ctx->arena.  limitExceeded
+ * past AS_FREEBUSY_MAX_OCCURRENCES occurrences. */
+int as_freebusy_busy(as_ctx *ctx, const as_user *u, int64_t from, int64_t to,
+		     const char *zone, const char *exclude_id, as_busy **busy_r, size_t *n_r,
+		     at_error *err);
 
 #endif

@@ -39,6 +39,10 @@ typedef struct as_item_write {
 				   * field_versions */
 	json_t *state;            /* the hooks' own, from before_write to
 				   * after_write; NULL until set; owned here */
+	bool ignore_conflicts;    /* the change's "ignoreConflicts" */
+	json_t *error_extra;      /* before_write refusing: members added to
+				   * the error object of the result (such as
+				   * "conflicts"); NULL or owned here */
 } as_item_write;
 
 /* The hooks of one item type; each may be NULL.

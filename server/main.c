@@ -40,6 +40,10 @@ static const char usage[] =
 	"  group add NAME --data DIR\n"
 	"  group member add GROUP LOGIN --data DIR\n"
 	"  group list --data DIR\n"
+	"  resource add NAME --email ADDR [--kind room|equipment] [--name TEXT] --data DIR\n"
+	"        a room or equipment: a calendar people book by inviting it; it\n"
+	"        cannot log in\n"
+	"  resource list --data DIR\n"
 	"  tombstones purge --data DIR --older-than SECONDS\n"
 	"        forget deletions older than SECONDS (clients holding older sync\n"
 	"        tokens then reconcile their folders)\n"
@@ -48,7 +52,7 @@ static const char usage[] =
 
 struct opts {
 	const char *data, *listen, *config, *name, *email, *log_level, *older_than;
-	const char *tls_cert, *tls_key, *clock_file;
+	const char *tls_cert, *tls_key, *clock_file, *kind;
 	bool password_stdin;
 	const char *positional[6];
 	int n_positional;
@@ -70,6 +74,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		else if (strcmp(a, "--tls-cert") == 0) slot = &o->tls_cert;
 		else if (strcmp(a, "--tls-key") == 0) slot = &o->tls_key;
 		else if (strcmp(a, "--clock-file") == 0) slot = &o->clock_file;
+		else if (strcmp(a, "--kind") == 0) slot = &o->kind;
 		else if (strcmp(a, "--password-stdin") == 0) {
 			o->password_stdin = true;
 			continue;
@@ -160,6 +165,8 @@ static int user_add(const struct opts *o, as_store *s, at_arena *a, const char *
 
 static int print_user(void *ctx, const as_user *u)
 {
+	if (u->kind != NULL && strcmp(u->kind, AS_KIND_RESOURCE) == 0)
+		return 0;  /* resource list shows those */
 	printf("%-20s %-30s %-30s %s\n", u->login, u->name, u->email, u->id);
 	return 0;
 }
@@ -225,6 +232,37 @@ static int group_list(const struct opts *o, as_store *s, at_arena *a, const char
 	return rc;
 }
 
+static int resource_add(const struct opts *o, as_store *s, at_arena *a, const char *pw,
+			at_error *err)
+{
+	const as_user *u;
+	const char *login = o->positional[2];
+	if (as_resource_create(s, a, login, o->name != NULL ? o->name : login, o->email,
+			       o->kind, &u, err) < 0)
+		return -1;
+	printf("added resource %s (%s, %s) with id %s\n", u->login, u->resource_type, u->email,
+	       u->id);
+	return 0;
+}
+
+static int print_resource(void *ctx, const as_user *u)
+{
+	if (u->kind != NULL && strcmp(u->kind, AS_KIND_RESOURCE) == 0)
+		printf("%-20s %-10s %-30s %-30s %s\n", u->login,
+		       u->resource_type != NULL ? u->resource_type : "-", u->name, u->email, u->id);
+	return 0;
+}
+
+static int resource_list(const struct opts *o, as_store *s, at_arena *a, const char *pw,
+			 at_error *err)
+{
+	printf("%-20s %-10s %-30s %-30s %s\n", "NAME", "KIND", "DISPLAY NAME", "EMAIL", "ID");
+	int rc = s->ops->begin(s, false, err) < 0 ? -1
+		 : s->ops->user_list(s, a, print_resource, NULL, err);
+	s->ops->rollback(s);
+	return rc;
+}
+
 static int tombstones_purge(const struct opts *o, as_store *s, at_arena *a, const char *pw,
 			    at_error *err)
 {
@@ -241,7 +279,7 @@ static bool valid_seconds(const char *v)
 	return v != NULL && *v != '\0' && strtoll(v, &end, 10) >= 0 && *end == '\0';
 }
 
-enum { NEEDS_PASSWORD = 1, NEEDS_NAME_EMAIL = 2, NEEDS_SECONDS = 4 };
+enum { NEEDS_PASSWORD = 1, NEEDS_NAME_EMAIL = 2, NEEDS_SECONDS = 4, NEEDS_EMAIL = 8 };
 
 static const struct admin {
 	const char *words[3];      /* the words naming it (NULL-terminated) */
@@ -259,6 +297,10 @@ static const struct admin {
 	{{"group", "member", "add"}, 5, 0, "group member add GROUP LOGIN --data DIR",
 	 group_member_add},
 	{{"group", "list"}, 2, 0, "group list --data DIR", group_list},
+	{{"resource", "add"}, 3, NEEDS_EMAIL,
+	 "resource add NAME --email ADDR [--kind room|equipment] [--name TEXT] --data DIR",
+	 resource_add},
+	{{"resource", "list"}, 2, 0, "resource list --data DIR", resource_list},
 	{{"tombstones", "purge"}, 2, NEEDS_SECONDS,
 	 "tombstones purge --data DIR --older-than SECONDS", tombstones_purge},
 };
@@ -287,6 +329,7 @@ static int run_admin(const struct admin *ad, const struct opts *o)
 	if (o->n_positional != ad->n_positional || o->data == NULL ||
 	    ((ad->needs & NEEDS_PASSWORD) && !o->password_stdin) ||
 	    ((ad->needs & NEEDS_NAME_EMAIL) && (o->name == NULL || o->email == NULL)) ||
+	    ((ad->needs & NEEDS_EMAIL) && o->email == NULL) ||
 	    ((ad->needs & NEEDS_SECONDS) && !valid_seconds(o->older_than))) {
 		fprintf(stderr, "usage: atriumd %s\n", ad->usage);
 		return 2;

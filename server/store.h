@@ -47,9 +47,16 @@
 
 typedef struct as_store as_store;
 
+/* A principal's kind: a user, or a resource (a room or equipment) that
+ * has a calendar and takes bookings but cannot log in (invitations.h). */
+#define AS_KIND_USER "user"
+#define AS_KIND_RESOURCE "resource"
+
 typedef struct as_user {
 	const char *id, *login, *name, *email, *pw_hash;
 	int64_t created;
+	const char *kind;           /* AS_KIND_*; NULL in user_add means user */
+	const char *resource_type;  /* resources: "room" or "equipment"; else NULL */
 } as_user;
 
 typedef struct as_folder {

@@ -49,10 +49,14 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_MODSEQ_GET] = "SELECT value FROM meta WHERE key = 'modseq'",
 	[S_HORIZON_GET] = "SELECT value FROM meta WHERE key = 'horizon'",
 	[S_HORIZON_SET] = "UPDATE meta SET value = max(value, ?1) WHERE key = 'horizon'",
-	[S_USER_ADD] = "INSERT INTO users(id, login, name, email, pw_hash, created) VALUES (?1,?2,?3,?4,?5,?6)",
-	[S_USER_BY_LOGIN] = "SELECT id, login, name, email, pw_hash, created FROM users WHERE login = ?1",
-	[S_USER_BY_ID] = "SELECT id, login, name, email, pw_hash, created FROM users WHERE id = ?1",
-	[S_USER_LIST] = "SELECT id, login, name, email, pw_hash, created FROM users ORDER BY login",
+	[S_USER_ADD] = "INSERT INTO users(id, login, name, email, pw_hash, created, kind,"
+		       " resource_type) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
+	[S_USER_BY_LOGIN] = "SELECT id, login, name, email, pw_hash, created, kind, resource_type"
+			    " FROM users WHERE login = ?1",
+	[S_USER_BY_ID] = "SELECT id, login, name, email, pw_hash, created, kind, resource_type"
+			 " FROM users WHERE id = ?1",
+	[S_USER_LIST] = "SELECT id, login, name, email, pw_hash, created, kind, resource_type"
+			" FROM users ORDER BY login",
 	[S_USER_SET_PW] = "UPDATE users SET pw_hash = ?2 WHERE id = ?1",
 	[S_TOKEN_ADD] = "INSERT INTO tokens(hash, user_id, expires) VALUES (?1,?2,?3)",
 	[S_TOKEN_GET] = "SELECT user_id, expires FROM tokens WHERE hash = ?1",
@@ -100,6 +104,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_GROUP_MEMBERS] = "SELECT u.id, u.login, u.name FROM group_members m"
 			    " JOIN users u ON u.id = m.user_id WHERE m.group_id = ?1"
 			    " UNION SELECT id, login, name FROM users WHERE ?1 = 'everyone'"
+			    " AND kind = 'user'"
 			    " ORDER BY 2",
 	[S_MEMBER_ADD] = "INSERT INTO group_members(group_id, user_id, version) VALUES (?1,?2,?3)",
 	[S_GROUPS_OF_USER] = "SELECT group_id FROM group_members WHERE user_id = ?1"
@@ -456,8 +461,12 @@ static const char *const schema_v7[] = {
 
 #undef LR_ROWS
 
-/* v8: resources and invitations (to be filled: see the calendar work). */
+/* v8: resources and invitations.  A principal is a user or a resource
+ * (a room or equipment: it has a calendar, takes bookings and cannot log
+ * in); invitations themselves are items (server/invitations.c). */
 static const char *const schema_v8[] = {
+	"ALTER TABLE users ADD COLUMN kind TEXT NOT NULL DEFAULT 'user'",
+	"ALTER TABLE users ADD COLUMN resource_type TEXT",
 	NULL,
 };
 
@@ -646,6 +655,8 @@ static void read_user(sqlite3_stmt *st, at_arena *a, as_user *u)
 	u->email = col_text(st, 3, a);
 	u->pw_hash = col_text(st, 4, a);
 	u->created = sqlite3_column_int64(st, 5);
+	u->kind = col_text(st, 6, a);
+	u->resource_type = col_text(st, 7, a);
 }
 
 static int sq_user_add(as_store *base, const as_user *u, at_error *err)
@@ -660,6 +671,8 @@ static int sq_user_add(as_store *base, const as_user *u, at_error *err)
 	bind_text(st, 4, u->email);
 	bind_text(st, 5, u->pw_hash);
 	sqlite3_bind_int64(st, 6, u->created);
+	bind_text(st, 7, u->kind != NULL ? u->kind : AS_KIND_USER);
+	bind_text(st, 8, u->resource_type);
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc == SQLITE_CONSTRAINT)

@@ -5,6 +5,7 @@
 
 #include "acl.h"
 #include "hooks.h"
+#include "invitations.h"
 #include "lists.h"
 #include "log.h"
 #include "protocol.h"
@@ -336,7 +337,8 @@ static void remember(struct sync_run *run, const as_item *it)
 /* The per-type hooks of the write path (hooks.h): what a write of an item
  * of the type also does, inside this transaction. */
 static const as_item_hooks *const item_hooks[] = {&as_task_hooks, &as_list_hooks,
-							      &as_contact_hooks};
+							      &as_contact_hooks,
+							      &as_appointment_hooks};
 
 static const as_item_hooks *hooks_for(const char *type)
 {
@@ -350,7 +352,8 @@ static const as_item_hooks *hooks_for(const char *type)
 static bool client_id_reserved(const char *cid)
 {
 	return strncmp(cid, AS_TASK_NEXT_CID_PREFIX, strlen(AS_TASK_NEXT_CID_PREFIX)) == 0 ||
-	       strncmp(cid, AS_TASK_COPY_CID_PREFIX, strlen(AS_TASK_COPY_CID_PREFIX)) == 0;
+	       strncmp(cid, AS_TASK_COPY_CID_PREFIX, strlen(AS_TASK_COPY_CID_PREFIX)) == 0 ||
+	       strncmp(cid, AS_INVITE_CID_PREFIX, strlen(AS_INVITE_CID_PREFIX)) == 0;
 }
 
 /* Runs the hooks' before_write and, when the item passes it and its whole
@@ -362,8 +365,11 @@ static int run_write_hooks(const as_item_hooks *hooks, as_item_write *w,
 	int rc = hooks->before_write != NULL ? hooks->before_write(w, &ie, err) : 0;
 	if (rc == 0 && at_model_validate(type, w->item->fields, false, &ie) < 0)
 		rc = 1;
-	if (rc == 1)
+	if (rc == 1) {
 		result_error(r, &ie);
+		if (w->error_extra != NULL)
+			json_object_update(json_object_get(r, "error"), w->error_extra);
+	}
 	if (rc == 0 && hooks->after_write != NULL && hooks->after_write(w, err) < 0)
 		rc = -1;
 	return rc;
@@ -450,7 +456,8 @@ static int apply_create(struct sync_run *run, const at_change *c, json_t *r, at_
 		json_object_set_new(it.field_versions, k, json_integer(modseq));
 	if (hooks != NULL) {
 		w = (as_item_write){.ctx = ctx, .folder = run->folder, .modseq = modseq,
-				    .old = NULL, .sent = fields, .item = &it};
+				    .old = NULL, .sent = fields, .item = &it,
+				    .ignore_conflicts = c->ignore_conflicts};
 		int hr = run_write_hooks(hooks, &w, type, r, err);
 		if (hr != 0) {
 			rc = hr < 0 ? -1 : 0;
@@ -465,6 +472,7 @@ static int apply_create(struct sync_run *run, const at_change *c, json_t *r, at_
 done:
 	json_decref(fields);
 	json_decref(w.state);
+	json_decref(w.error_extra);
 	as_item_clear(&it);
 	return rc;
 }
@@ -566,7 +574,8 @@ static int apply_update(struct sync_run *run, const at_change *c, json_t *r, at_
 	}
 	if (changed && hooks != NULL) {
 		w = (as_item_write){.ctx = ctx, .folder = run->folder, .modseq = modseq,
-				    .old = old, .sent = applied, .item = &it};
+				    .old = old, .sent = applied, .item = &it,
+				    .ignore_conflicts = c->ignore_conflicts};
 		int hr = run_write_hooks(hooks, &w, type, r, err);
 		if (hr != 0) {
 			json_decref(conflicts);
@@ -603,6 +612,7 @@ done:
 	json_decref(old);
 	json_decref(applied);
 	json_decref(w.state);
+	json_decref(w.error_extra);
 	as_item_clear(&it);
 	return rc;
 }

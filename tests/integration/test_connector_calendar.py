@@ -60,6 +60,7 @@ class Calendar(TempDirTestCase):
         self.srv.start()
         self.srv.add_user("alice", "Alice Martin", "alice@example.org", PW)
         self.srv.add_user("bob", "Bob Dupont", "bob@example.org", PW)
+        self.srv.cli("resource", "add", "room-1", "--email", "room-1@example.org")
         self.d1 = Device(self.connector("alice-desktop"))
         self.d2 = Device(self.connector("alice-laptop"))
         self.b = Device(self.connector("bob"))
@@ -114,10 +115,16 @@ class Calendar(TempDirTestCase):
         self.assertEqual(srv["reminderMinutes"], 10)
         self.assertEqual(srv["categories"], ["Team", "Daily"])
         self.assertEqual(srv["notes"], "line 1\nline 2")
-        self.assertEqual(srv["participants"], [
-            {"type": "user", "login": "bob"},
-            {"type": "external", "address": "ada@example.org"},
-            {"type": "resource", "login": "room-1"}])
+        # the server tracks each participant: bob's copy (not answered yet),
+        # the room booked at once; alice is the organizer
+        parts = srv["participants"]
+        self.assertEqual([(p["type"], p.get("login", p.get("address")), p.get("status"))
+                          for p in parts],
+                         [("user", "bob", "none"), ("external", "ada@example.org", None),
+                          ("resource", "room-1", "accepted")])
+        self.assertTrue(parts[0]["appointmentId"])
+        self.assertTrue(parts[2]["appointmentId"])
+        self.assertEqual(srv["organizer"]["login"], "alice")
         self.assertTrue(srv["uid"])
         self.assertEqual(self.device_items(self.d1), self.server_items())
         self.assertEqual(self.device_items(self.d2), self.server_items())
@@ -137,9 +144,10 @@ class Calendar(TempDirTestCase):
         self.assertEqual([o["localStart"] for o in occ],
                          ["2024-03-19 04:00", "2024-03-26 04:00", "2024-04-02 03:00",
                           "2024-04-09 03:00"])
-        # bob's device holds nothing of alice's
+        # bob's device holds his invitation: a copy in his own calendar
         self.b.run("sync")
-        self.assertEqual(self.b.occurrences("2024-01-01", "2024-12-31"), [])
+        self.assertEqual([o[2] for o in self.b.occurrences("2024-01-01", "2024-12-31")],
+                         ["Standup"] * 4)
 
     def test_exceptions_merge_and_split(self):
         lid = self.d1.add("--subject", "Weekly", "--start", "2024-03-19 09:00",

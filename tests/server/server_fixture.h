@@ -53,7 +53,9 @@ typedef struct fx {
 
 /* SQL turning a database back to schema version 7 (before resources and
  * invitations). */
-#define FX_UNDO_SCHEMA_V8 FX_UNDO_SCHEMA_V9 " PRAGMA user_version = 7;"
+#define FX_UNDO_SCHEMA_V8 \
+	FX_UNDO_SCHEMA_V9 " ALTER TABLE users DROP COLUMN resource_type;" \
+	" ALTER TABLE users DROP COLUMN kind; PRAGMA user_version = 7;"
 
 /* SQL turning a database back to schema version 6 (before the index of
  * list references). */
