@@ -16,6 +16,7 @@
 
 #include <sodium.h>
 
+#include "blobs.h"
 #include "log.h"
 
 #define MAIN_USAGE \
@@ -35,6 +36,7 @@
 	"  contacts show ID [--json]\n" \
 	"  contacts add [--folder PATH] --FIELD VALUE...   (contacts add --help)\n" \
 	"  contacts edit ID --FIELD VALUE...    (--FIELD '' removes the field)\n" \
+	"  contacts edit ID --photo FILE        a JPEG, PNG or GIF (--photo '' removes it)\n" \
 	"  contacts delete ID\n" \
 	"  import vcf FILE... [--folder PATH]   vCards as new contacts\n" \
 	"  export vcf DIR|FILE [--folder PATH] [--version 3.0|4.0]\n" \
@@ -60,6 +62,10 @@
 	"  gab search WORDS... [--limit N] [--json]   the Global Address Book (online)\n" \
 	"  freebusy LOGIN... --from T --to T [--tz ZONE] [--details] [--json]   (online)\n" \
 	"  move ID --to PATH                    an item (a whole series) to another folder\n" \
+	"  attach ID FILE [--name NAME]         attach a file to a contact, appointment or task\n" \
+	"  attachments ID [--json]              the attachments of an item\n" \
+	"  attachments get ID NAME|BLOBID [--out FILE]   download on demand, then copy\n" \
+	"  attachments remove ID NAME\n" \
 	"  personal show [--json] | personal edit --FIELD VALUE...   your entry (online)\n" \
 	"  password [--old-stdin]\n" \
 	"  options [show] [--json] | options set KEY VALUE   (options --help)\n" \
@@ -236,7 +242,11 @@ int ac_cli_open_transport(ac_cli *cli, at_error *err)
 		.on_token = keep_token,
 		.on_token_arg = cli->profile,
 	};
-	if (ac_http_new(&cfg, &cli->http, err) < 0)
+	char *blob_dir = ac_blob_cache_dir(cli->profile->dir);
+	cfg.blob_dir = blob_dir;
+	int made = ac_http_new(&cfg, &cli->http, err);
+	free(blob_dir);
+	if (made < 0)
 		return -1;
 	cli->transport = ac_http_transport(cli->http);
 	ac_faults_wrap(&cli->transport);
@@ -520,6 +530,10 @@ int ac_cli_main(int argc, char **argv)
 		ret = ac_cmd_debug(&cli, cargc, cargv);
 	} else if (strcmp(cmd, "mirror") == 0) {
 		ret = ac_cmd_mirror(&cli, cargc, cargv);
+	} else if (strcmp(cmd, "attach") == 0) {
+		ret = ac_cmd_attach(&cli, cargc, cargv);
+	} else if (strcmp(cmd, "attachments") == 0) {
+		ret = ac_cmd_attachments(&cli, cargc, cargv);
 	} else {
 		ret = ac_cli_usage("unknown command \"%s\"", cmd);
 	}

@@ -106,6 +106,16 @@ int ac_cmd_move(ac_cli *cli, int argc, char **argv);
 /* freebusy (online free/busy grid, cli_freebusy.c) */
 int ac_cmd_freebusy(ac_cli *cli, int argc, char **argv);
 int ac_cmd_personal(ac_cli *cli, int argc, char **argv);
+/* attach ID FILE and attachments ID | get | remove (cli_attach.c): files
+ * of contacts, appointments and tasks, through the local blob cache
+ * (blobs.h) */
+int ac_cmd_attach(ac_cli *cli, int argc, char **argv);
+int ac_cmd_attachments(ac_cli *cli, int argc, char **argv);
+/* The contact's photo from a file (cli_attach.c): checked by content and
+ * against the photo limit, copied into the blob cache; *photo_r is the new
+ * field value (a new reference).  Returns an exit status after a message,
+ * or -1 to go on. */
+int ac_cli_photo_field(ac_cli *cli, const char *file, json_t **photo_r);
 /* mirror enable|disable|status|scan (cli_mirror.c) */
 int ac_cmd_mirror(ac_cli *cli, int argc, char **argv);
 /* After command cmd: when it may have changed the store (and opened it),

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "blob.h"
 #include "common.h"
 #include "model.h"
 
@@ -21,6 +22,7 @@
 	"       atrium contacts show ID [--json]\n" \
 	"       atrium contacts add [--folder PATH] --FIELD VALUE...\n" \
 	"       atrium contacts edit ID --FIELD VALUE...   (--FIELD '' removes it)\n" \
+	"       atrium contacts edit ID --photo FILE       (a JPEG, PNG or GIF; '' removes it)\n" \
 	"       atrium contacts delete ID\n" \
 	"\n" \
 	"ID is the contact's local id (or its server id).  The default folder is\n" \
@@ -67,6 +69,16 @@ static void print_fields_help(FILE *out, bool edit)
 			snprintf(opt, sizeof(opt), "--%s VALUE", kebab);
 			fprintf(out, "  %-36s %s (at most %u characters)\n", opt, f->label,
 				f->max_len);
+			break;
+		case AT_FT_OBJECT:  /* photo: a file (blob.h) */
+			snprintf(opt, sizeof(opt), "--%s FILE", kebab);
+			fprintf(out, "  %-36s %s, at most %lld bytes%s\n", opt, f->label,
+				(long long)AT_PHOTO_MAX_BYTES, edit ? " ('' removes it)" : "");
+			break;
+		case AT_FT_OBJECT_LIST:  /* attachments: atrium attach */
+			snprintf(opt, sizeof(opt), "--%s (atrium attach)", kebab);
+			fprintf(out, "  %-36s %s; added with atrium attach ID FILE\n", opt,
+				f->label);
 			break;
 		default:
 			break;  /* no contact field has the other types */
@@ -188,6 +200,52 @@ static int validate(json_t *fields, bool patch)
 	return -1;
 }
 
+/* --photo FILE out of argv (the other arguments into *rest_r, malloc'ed).
+ * Returns an exit status, or -1 to go on. */
+static int take_photo(int argc, char **argv, char ***rest_r, int *n_rest_r,
+		      const char **photo_r)
+{
+	char **rest = calloc((size_t)argc + 1, sizeof(*rest));
+	int n = 0;
+	if (rest == NULL)
+		abort();
+	for (int i = 0; i < argc; i++) {
+		const char *v;
+		int r = ac_cli_option(argc, argv, &i, "--photo", &v);
+		if (r < 0) {
+			free(rest);
+			return AC_EXIT_USAGE;
+		}
+		if (r > 0)
+			*photo_r = v;
+		else
+			rest[n++] = argv[i];
+	}
+	*rest_r = rest;
+	*n_rest_r = n;
+	return -1;
+}
+
+/* The photo field from --photo FILE: the file checked by content and
+ * limit and copied into the blob cache (cli_attach.c); '' removes it in an
+ * edit.  Returns an exit status, or -1 to go on. */
+static int apply_photo(ac_cli *cli, const char *photo, bool edit, json_t *fields)
+{
+	if (photo == NULL)
+		return -1;
+	if (photo[0] == '\0') {
+		if (!edit)
+			return ac_cli_usage("--photo needs a FILE");
+		json_object_set_new(fields, "photo", json_null());
+		return -1;
+	}
+	json_t *value = NULL;
+	int ret = ac_cli_photo_field(cli, photo, &value);
+	if (ret < 0)
+		json_object_set_new(fields, "photo", value);
+	return ret;
+}
+
 static int contacts_add(ac_cli *cli, int argc, char **argv)
 {
 	json_t *fields = json_object();
@@ -197,8 +255,14 @@ static int contacts_add(ac_cli *cli, int argc, char **argv)
 	at_error err;
 	int ret;
 
-	ret = parse_field_options(argc, argv, false, fields, &folder);
-	if (ret >= 0)
+	const char *photo = NULL;
+	char **rest = NULL;
+	int n_rest = 0;
+	if ((ret = take_photo(argc, argv, &rest, &n_rest, &photo)) >= 0)
+		goto done;
+	ret = parse_field_options(n_rest, rest, false, fields, &folder);
+	free(rest);
+	if (ret >= 0 || (ret = apply_photo(cli, photo, false, fields)) >= 0)
 		goto done;
 	ret = AC_EXIT_ERROR;
 	if (json_object_size(fields) == 0) {
@@ -246,8 +310,14 @@ static int contacts_edit(ac_cli *cli, int argc, char **argv)
 		goto done;
 	}
 	const char *ref = argv[0];
-	ret = parse_field_options(argc - 1, argv + 1, true, patch, NULL);
-	if (ret >= 0)
+	const char *photo = NULL;
+	char **rest = NULL;
+	int n_rest = 0;
+	if ((ret = take_photo(argc - 1, argv + 1, &rest, &n_rest, &photo)) >= 0)
+		goto done;
+	ret = parse_field_options(n_rest, rest, true, patch, NULL);
+	free(rest);
+	if (ret >= 0 || (ret = apply_photo(cli, photo, true, patch)) >= 0)
 		goto done;
 	ret = AC_EXIT_ERROR;
 	if (json_object_size(patch) == 0) {

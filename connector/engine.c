@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blobs.h"
 #include "common.h"
 #include "fields.h"
 #include "log.h"
@@ -794,6 +795,42 @@ done:
 /* Item/sync arguments for folder f, with its pending changes: at most
  * maxChangesInSync of them, and about budget bytes of fields (at least one
  * change when there is one). */
+/* Before changes go out, the server gets every blob they reference that
+ * it does not have (transport.h blob_push: HEAD, then an upload from the
+ * local cache): only what a create holds or an update changes.  A blob
+ * that cannot go is logged and the change goes anyway (the server then
+ * refuses the item, with its error kept on it); an unreachable server
+ * stops the sync. */
+static int push_blobs(engine *e, const ac_item_list *pend, at_error *err)
+{
+	if (e->t->blob_push == NULL)
+		return 0;
+	for (size_t i = 0; i < pend->n; i++) {
+		ac_item *it = pend->v[i];
+		if (it->state == AC_STATE_DELETED)
+			continue;
+		json_t *fields = it->server_id[0] != '\0' ? ac_item_patch(it)
+							  : json_incref(it->fields);
+		const char *ids[AT_MAX_ATTACHMENTS + 1], *types[AT_MAX_ATTACHMENTS + 1];
+		size_t n = ac_blob_refs(fields, ids, types, AT_MAX_ATTACHMENTS + 1);
+		for (size_t j = 0; j < n; j++) {
+			at_error berr;
+			at_error_clear(&berr);
+			int rc = e->t->blob_push(e->t->blob_ctx, ids[j], types[j], &berr);
+			if (rc < 0) {
+				at_error_copy(err, &berr);
+				json_decref(fields);
+				return -1;
+			}
+			if (rc > 0)
+				at_warn(MOD, "blob %s of item %s not uploaded: %s", ids[j],
+					it->local_id, berr.message);
+		}
+		json_decref(fields);
+	}
+	return 0;
+}
+
 static int build_call(engine *e, folder_work *f, size_t budget, json_t **args_r,
 		      at_error *err)
 {
@@ -806,6 +843,10 @@ static int build_call(engine *e, folder_work *f, size_t budget, json_t **args_r,
 	free_sent(f);
 	if (ac_store_pending(e->store, f->id, e->run, e->max_changes, &pend, err) < 0)
 		return -1;
+	if (push_blobs(e, &pend, err) < 0) {
+		ac_item_list_free(&pend);
+		return -1;
+	}
 	changes = calloc(pend.n ? pend.n : 1, sizeof(*changes));
 	f->sent = calloc(pend.n ? pend.n : 1, sizeof(*f->sent));
 	json_t *patches = json_array();  /* keeps the patches alive */

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "blobs.h"
 #include "common.h"
 #include "log.h"
 #include "protocol.h"
@@ -21,6 +23,7 @@
 struct ac_http {
 	CURL *curl;
 	char *server, *login, *password, *token, *device, *pin, *ca_file;
+	char *blob_dir;                /* the local blob cache, or NULL */
 	ac_token_fn on_token;
 	void *on_token_arg;
 	long connect_timeout, timeout;
@@ -81,6 +84,7 @@ int ac_http_new(const ac_http_config *cfg, ac_http **http_r, at_error *err)
 	h->device = dup_or_null(cfg->device);
 	h->pin = dup_or_null(cfg->pin);
 	h->ca_file = dup_or_null(cfg->ca_file);
+	h->blob_dir = dup_or_null(cfg->blob_dir);
 	h->on_token = cfg->on_token;
 	h->on_token_arg = cfg->on_token_arg;
 	h->connect_timeout = cfg->connect_timeout > 0 ? cfg->connect_timeout
@@ -104,6 +108,7 @@ void ac_http_free(ac_http **http)
 	free(h->device);
 	free(h->pin);
 	free(h->ca_file);
+	free(h->blob_dir);
 	free(h);
 	*http = NULL;
 }
@@ -520,8 +525,241 @@ done:
 	return ret;
 }
 
+/* --- blobs -------------------------------------------------------------------- */
+
+#define BLOB_ERROR_MAX (64u * 1024)
+
+typedef struct blob_io {
+	CURL *curl;
+	FILE *in;                /* an upload's file */
+	ac_blob_writer *out;     /* a download's destination */
+	at_buf body;             /* the body of any other reply (an error) */
+	at_error werr;           /* why writing the download failed */
+	bool failed;
+} blob_io;
+
+static size_t blob_read(char *buf, size_t size, size_t nmemb, void *arg)
+{
+	blob_io *io = arg;
+	size_t n = fread(buf, 1, size * nmemb, io->in);
+	return n == 0 && ferror(io->in) ? CURL_READFUNC_ABORT : n;
+}
+
+static size_t blob_write(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	blob_io *io = arg;
+	size_t len = size * nmemb;
+	long status = 0;
+	curl_easy_getinfo(io->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (status == 200 && io->out != NULL) {
+		if (ac_blob_writer_write(io->out, ptr, len, &io->werr) < 0) {
+			io->failed = true;
+			return 0;
+		}
+		return len;
+	}
+	at_buf_append(&io->body, ptr, len);  /* capped: the rest is dropped */
+	return len;
+}
+
+/* One blob exchange (HEAD, GET or POST of path), logged in first when
+ * needed and once more on a 401.  -1 only when the server cannot be
+ * reached; else 0 with *status_r. */
+static int blob_exchange(ac_http *h, const char *method, const char *path, blob_io *io,
+			 int64_t in_size, const char *type, long *status_r, at_error *err)
+{
+	int ret = -1;
+	char *url = NULL, *auth_header = NULL, *ctype = NULL;
+	CURL *c = h->curl;
+	io->curl = c;
+	if (asprintf(&url, "%s%s", h->server, path) < 0 ||
+	    asprintf(&ctype, "Content-Type: %s", type != NULL ? type : "application/octet-stream") < 0)
+		abort();
+	for (int attempt = 0;; attempt++) {
+		struct curl_slist *headers = NULL;
+		if (h->token == NULL && ac_http_login(h, err) < 0)
+			goto done;
+		curl_easy_reset(c);
+		h->errbuf[0] = '\0';
+		at_buf_truncate(&io->body, 0);
+		curl_easy_setopt(c, CURLOPT_URL, url);
+		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, h->connect_timeout);
+		/* a slow link moving 25 MiB: no total limit, but a stall ends it */
+		curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, h->timeout);
+		curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
+		curl_easy_setopt(c, CURLOPT_USERAGENT, "atrium-connector/0.1");
+		curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+		curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+		if (h->pin != NULL) {
+			curl_easy_setopt(c, CURLOPT_PINNEDPUBLICKEY, h->pin);
+			curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+			curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+		} else if (h->ca_file != NULL) {
+			curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_file);
+		}
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, blob_write);
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, io);
+		if (asprintf(&auth_header, "Authorization: Bearer %s", h->token) < 0)
+			abort();
+		headers = curl_slist_append(headers, auth_header);
+		if (strcmp(method, "HEAD") == 0) {
+			curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+		} else if (strcmp(method, "POST") == 0) {
+			if (fseeko(io->in, 0, SEEK_SET) < 0) {
+				curl_slist_free_all(headers);
+				at_error_set(err, AT_E_SERVER, AT_SCOPE_ITEM, AT_RETRY_FINAL, NULL,
+					     "cannot read the blob of %s", path);
+				goto done;
+			}
+			headers = curl_slist_append(headers, ctype);
+			curl_easy_setopt(c, CURLOPT_POST, 1L);
+			curl_easy_setopt(c, CURLOPT_READFUNCTION, blob_read);
+			curl_easy_setopt(c, CURLOPT_READDATA, io);
+			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)in_size);
+		} else {
+			curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+		}
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+		at_debug("http", "%s %s", method, path);
+		CURLcode rc = curl_easy_perform(c);
+		curl_slist_free_all(headers);
+		sodium_memzero(auth_header, strlen(auth_header));
+		free(auth_header);
+		auth_header = NULL;
+		if (rc == CURLE_WRITE_ERROR && io->failed) {
+			at_error_copy(err, &io->werr);
+			*status_r = 0;
+			ret = 0;
+			goto done;
+		}
+		if (rc != CURLE_OK) {
+			at_error_set(err, AT_E_UNAVAILABLE, AT_SCOPE_SERVER, AT_RETRY_TEMPORARY, NULL,
+				     "cannot reach the server at %s: %s", h->server,
+				     h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
+			goto done;
+		}
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status_r);
+		if (*status_r == 401 && attempt == 0) {
+			free_secret(&h->token);
+			continue;
+		}
+		break;
+	}
+	ret = 0;
+done:
+	free(url);
+	free(ctype);
+	return ret;
+}
+
+static int no_blob_dir(at_error *err)
+{
+	return at_error_set(err, AT_E_INVALID_ARGUMENTS, AT_SCOPE_SERVER, AT_RETRY_FINAL, NULL,
+			    "this connection has no blob cache");
+}
+
+static int http_blob_push(void *ctx, const char *blob_id, const char *type, at_error *err)
+{
+	ac_http *h = ctx;
+	blob_io io = {0};
+	long status = 0;
+	int ret = -1;
+	char *path = NULL, *file = NULL;
+	if (h->blob_dir == NULL) {
+		no_blob_dir(err);
+		return 1;
+	}
+	at_buf_init(&io.body, BLOB_ERROR_MAX);
+	if (asprintf(&path, "/api/blob/%s", blob_id) < 0)
+		abort();
+	if (blob_exchange(h, "HEAD", path, &io, 0, NULL, &status, err) < 0)
+		goto done;
+	if (status == 200) {
+		ret = 0;
+		goto done;
+	}
+	if (status != 404) {
+		http_error(h, path, status, &io.body, err);
+		ret = status >= 500 ? -1 : 1;
+		goto done;
+	}
+	file = ac_blob_path(h->blob_dir, blob_id);
+	if (file == NULL || (io.in = fopen(file, "rb")) == NULL) {
+		at_error_set(err, AT_E_NOT_FOUND, AT_SCOPE_ITEM, AT_RETRY_FINAL, NULL,
+			     "blob %.80s is not in the local cache", blob_id);
+		ret = 1;
+		goto done;
+	}
+	struct stat st;
+	if (fstat(fileno(io.in), &st) < 0) {
+		at_error_set(err, AT_E_SERVER, AT_SCOPE_ITEM, AT_RETRY_FINAL, NULL,
+			     "cannot read %s", file);
+		ret = 1;
+		goto done;
+	}
+	if (blob_exchange(h, "POST", "/api/blob", &io, (int64_t)st.st_size, type, &status,
+			  err) < 0)
+		goto done;
+	if (status < 200 || status >= 300) {
+		http_error(h, "/api/blob", status, &io.body, err);
+		ret = status >= 500 ? -1 : 1;
+		goto done;
+	}
+	at_info("http", "uploaded blob %s (%lld bytes)", blob_id, (long long)st.st_size);
+	ret = 0;
+done:
+	if (io.in != NULL)
+		fclose(io.in);
+	at_buf_free(&io.body);
+	free(path);
+	free(file);
+	return ret;
+}
+
+static int http_blob_fetch(void *ctx, const char *blob_id, at_error *err)
+{
+	ac_http *h = ctx;
+	blob_io io = {0};
+	long status = 0;
+	int ret = -1;
+	char *path = NULL;
+	if (h->blob_dir == NULL)
+		return no_blob_dir(err);
+	if (!at_blob_id_valid(blob_id))
+		return at_error_set(err, AT_E_INVALID_ARGUMENTS, AT_SCOPE_ITEM, AT_RETRY_FINAL,
+				    NULL, "\"%.80s\" is not a blob id", blob_id);
+	if (ac_blob_cached(h->blob_dir, blob_id))
+		return 0;
+	at_buf_init(&io.body, BLOB_ERROR_MAX);
+	if (asprintf(&path, "/api/blob/%s", blob_id) < 0)
+		abort();
+	if (ac_blob_writer_open(h->blob_dir, 0, "the blob", &io.out, err) < 0)
+		goto done;
+	if (blob_exchange(h, "GET", path, &io, 0, NULL, &status, err) < 0)
+		goto done;
+	if (status == 0)
+		goto done;  /* writing into the cache failed: err is set */
+	if (status != 200) {
+		http_error(h, path, status, &io.body, err);
+		goto done;
+	}
+	if (ac_blob_writer_finish(&io.out, blob_id, NULL, NULL, NULL, err) < 0)
+		goto done;
+	at_info("http", "downloaded blob %s", blob_id);
+	ret = 0;
+done:
+	ac_blob_writer_abort(&io.out);
+	at_buf_free(&io.body);
+	free(path);
+	return ret;
+}
+
 ac_transport ac_http_transport(ac_http *http)
 {
-	ac_transport t = {http_call, http_get, http, http_stream};
+	ac_transport t = {http_call, http_get, http, http_stream, http_blob_push,
+			  http_blob_fetch, http};
 	return t;
 }

@@ -25,6 +25,11 @@
  * unauthorized with scope account.  At log level trace the request and
  * reply bodies are logged, passed through at_log_redact().
  *
+ * Blobs go through their own endpoints (/api/blob), streamed from and to
+ * the files of the local blob cache with a libcurl read or write callback,
+ * never held whole in memory; an upload lets libcurl send
+ * "Expect: 100-continue" so that a refusal comes before the body.
+ *
  * Ownership: replies returned through reply_r are new references owned by
  * the caller; the body argument is borrowed.  The ac_http owns copies of
  * every configuration string; free it with ac_http_free(). */
@@ -54,6 +59,19 @@ typedef struct ac_transport {
 	 * -1 with err on failure.  May be NULL (no push). */
 	int (*stream)(void *ctx, const char *path, long timeout, ac_event_fn fn, void *arg,
 		      at_error *err);
+	/* Blobs (photos, attachments; blobs.h).  blob_push: makes sure the
+	 * server has blob_id, uploading it from the local cache (HEAD first,
+	 * then POST /api/blob streamed from the cached file with type as its
+	 * Content-Type, may be NULL); 0 when it has it, 1 when this blob
+	 * cannot go (not in the cache, refused by the server: err says why),
+	 * -1 when the server cannot be reached.  blob_fetch: makes sure the
+	 * local cache has blob_id (GET streamed into the cache, checked
+	 * against the id); 0 or -1.  Both may be NULL: no blob support.
+	 * They are called with blob_ctx, not ctx (a wrapper such as faults.h
+	 * replaces ctx and the JSON calls only). */
+	int (*blob_push)(void *ctx, const char *blob_id, const char *type, at_error *err);
+	int (*blob_fetch)(void *ctx, const char *blob_id, at_error *err);
+	void *blob_ctx;
 } ac_transport;
 
 #define AC_HTTP_CONNECT_TIMEOUT 10
@@ -76,6 +94,7 @@ typedef struct ac_http_config {
 	long connect_timeout;  /* seconds; 0 = AC_HTTP_CONNECT_TIMEOUT */
 	long timeout;          /* seconds; 0 = AC_HTTP_TIMEOUT */
 	size_t max_reply;      /* bytes; 0 = AC_HTTP_MAX_REPLY */
+	const char *blob_dir;  /* the local blob cache (blobs.h); NULL: no blobs */
 } ac_http_config;
 
 typedef struct ac_http ac_http;

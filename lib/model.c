@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "blob.h"
+
 static const char *const module_names[AT_MODULE_COUNT] = {
 	"contacts", "calendar", "tasks", "mail",
 };
@@ -112,6 +114,8 @@ static const at_field_def contact_fields[] = {
 	F("notes", AT_FT_LONGTEXT, 65536, 0, "notes"),
 	F("categories", AT_FT_TEXT_LIST, 128, 64, "categories"),
 	F("private", AT_FT_BOOL, 0, 0, "private (visible to its creator only)"),
+	AT_BLOB_PHOTO_FIELD,
+	AT_BLOB_ATTACHMENTS_FIELD,
 };
 
 #undef F

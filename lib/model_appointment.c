@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "appointment.h"
+#include "blob.h"
 
 static const char *const label_values[] = {
 	"none", "important", "business", "personal", "vacation", "mustAttend",
@@ -201,6 +202,7 @@ static const at_field_def appointment_fields[] = {
 	F("sequence", AT_FT_INT, 0, 0, "iCalendar SEQUENCE", .min = 0, .max = 2147483647),
 	F("icalExtra", AT_FT_LONGTEXT, 65536, 0,
 	 "other iCalendar data"),
+	AT_BLOB_ATTACHMENTS_FIELD,
 };
 
 /* No participant twice: the same login of the same type, or the same

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "blob.h"
 #include "task.h"
 
 static const char *const status_values[] = {"notStarted", "inProgress", "completed",
@@ -109,6 +110,7 @@ static const at_field_def task_fields[] = {
 	TEXT("uid", 255, "iCalendar UID"),
 	F("sequence", AT_FT_INT, 0, 0, "iCalendar SEQUENCE", .min = 0, .max = 2147483647),
 	F("icalExtra", AT_FT_LONGTEXT, 65536, 0, "other iCalendar data"),
+	AT_BLOB_ATTACHMENTS_FIELD,
 };
 
 static void task_title(json_t *fields, char *buf, size_t size)

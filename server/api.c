@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "auth.h"
+#include "blob.h"
 #include "folders.h"
 #include "freebusy.h"
 #include "gab.h"
@@ -69,7 +70,7 @@ json_t *as_api_session(as_ctx *ctx)
 	json_t *names = json_array();
 	for (size_t i = 0; i < N_METHODS; i++)
 		json_array_append_new(names, json_string(methods[i].name));
-	return json_pack("{s:{s:s,s:s,s:s,s:s},s:s,s:s,s:s,"
+	json_t *session = json_pack("{s:{s:s,s:s,s:s,s:s},s:s,s:s,s:s,"
 			 "s:{s:{s:o,s:[ss]}},"
 			 "s:{s:i,s:i,s:i,s:i,s:i,s:o}}",
 			 "user", "id", ctx->user->id, "login", ctx->user->login,
@@ -82,6 +83,14 @@ json_t *as_api_session(as_ctx *ctx)
 			 "maxChangesInSync", AT_MAX_CHANGES_IN_SYNC,
 			 "defaultWindow", AT_DEFAULT_WINDOW, "maxWindow", AT_MAX_WINDOW,
 			 "fields", at_model_limits_json());
+	/* blobs (blobs.h): POST /api/blob, GET and HEAD /api/blob/ID */
+	json_t *limits = json_object_get(session, "limits");
+	json_object_set_new(session, "blobUrl", json_string("/api/blob"));
+	json_object_set_new(limits, "maxBlobBytes", json_integer(AT_BLOB_MAX_BYTES));
+	json_object_set_new(limits, "maxPhotoBytes", json_integer(AT_PHOTO_MAX_BYTES));
+	json_object_set_new(limits, "maxAttachmentBytesPerItem",
+			    json_integer(AT_ATTACHMENT_MAX_BYTES_PER_ITEM));
+	return session;
 }
 
 static json_t *change_password(as_ctx *ctx, json_t *args, at_error *err)

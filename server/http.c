@@ -8,10 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "arena.h"
 #include "auth.h"
+#include "blobs.h"
 #include "log.h"
 #include "protocol.h"
 #include "push.h"
@@ -33,6 +35,12 @@ struct as_http {
 struct request {
 	at_buf body;
 	bool started;
+	/* POST /api/blob: the body streams into the blob store (blobs.h) */
+	bool is_blob;
+	bool responded;           /* an error was queued before the body ended */
+	as_blob_upload *blob;
+	at_error blob_err;        /* why the upload was refused */
+	uint64_t drained;         /* bytes thrown away after a refusal */
 };
 
 /* The calling worker thread's store connection. */
@@ -120,6 +128,124 @@ static void trace_body(const char *what, const char *text, size_t len)
 	at_trace("http", "%s %s", what, redacted);
 }
 
+/* POST /api/blob (the body already streamed into req->blob), and GET or
+ * HEAD /api/blob/ID (the file streamed from its descriptor). */
+static enum MHD_Result handle_blob(as_http *h, struct MHD_Connection *conn, const char *url,
+				   const char *method, struct request *req, as_store *s,
+				   at_arena *a, int64_t now)
+{
+	at_error err;
+	at_error_clear(&err);
+	bool upload = strcmp(url, "/api/blob") == 0 && strcmp(method, MHD_HTTP_METHOD_POST) == 0 &&
+		      req->blob != NULL;
+	bool fetch = strncmp(url, "/api/blob/", 10) == 0 &&
+		     (strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+		      strcmp(method, MHD_HTTP_METHOD_HEAD) == 0);
+	if (!upload && !fetch) {
+		at_error_set(&err, AT_E_NOT_FOUND, AT_SCOPE_SERVER, AT_RETRY_FINAL, NULL,
+			     "no endpoint %s %s", method, url);
+		err.http_status = 404;
+		goto fail;
+	}
+	as_user user;
+	const char *token_hash = NULL;
+	const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						       MHD_HTTP_HEADER_AUTHORIZATION);
+	if (as_auth_header(s, a, auth, now, &user, &token_hash, &err) < 0)
+		goto fail;
+	as_ctx ctx = {.store = s, .arena = a, .user = &user, .token_hash = token_hash};
+	if (upload) {
+		json_t *answer = as_blob_upload_finish(req->blob, &ctx, &err);
+		as_blob_upload_free(&req->blob);
+		if (answer == NULL)
+			goto fail;
+		return send_json(conn, MHD_HTTP_OK, answer);
+	}
+	as_blob b;
+	int fd;
+	int found = as_blob_open(&ctx, h->data_dir, url + 10, &b, &fd, &err);
+	if (found < 0)
+		goto fail;
+	if (found > 0) {
+		at_error_set(&err, AT_E_NOT_FOUND, AT_SCOPE_ITEM, AT_RETRY_FINAL, NULL,
+			     "no blob %.80s", url + 10);
+		goto fail;
+	}
+	struct MHD_Response *resp = MHD_create_response_from_fd64((uint64_t)b.size, fd);
+	if (resp == NULL) {
+		close(fd);
+		return MHD_NO;
+	}
+	char etag[AT_BLOB_ID_SIZE + 2];
+	snprintf(etag, sizeof(etag), "\"%s\"", b.id + 7);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, b.type);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "private, max-age=31536000");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	enum MHD_Result rc = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return rc;
+fail:
+	if (err.http_status >= 500)
+		at_error_log("http", "%s %s: %s", method, url, err.message);
+	else
+		at_debug("http", "%s %s: %s: %s", method, url, err.code, err.message);
+	return send_error(conn, &err);
+}
+
+/* The first call of a POST /api/blob (headers seen): refuses a request
+ * without valid credentials or with a Content-Length over the limit at
+ * once, before its body is read; else opens the upload. */
+static enum MHD_Result blob_start(as_http *h, struct MHD_Connection *conn, struct request *req)
+{
+	at_error err;
+	at_error_clear(&err);
+	at_arena *a = at_arena_new(0);
+	as_user user;
+	const char *token_hash = NULL;
+	req->is_blob = true;
+	const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						       MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *len = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						      MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						       MHD_HTTP_HEADER_CONTENT_TYPE);
+	as_store *s = thread_store(h, &err);
+	if (s == NULL ||
+	    as_auth_header(s, a, auth, (int64_t)time(NULL), &user, &token_hash, &err) < 0)
+		goto fail;
+	if (len != NULL && strtoull(len, NULL, 10) > (unsigned long long)AT_BLOB_MAX_BYTES) {
+		as_blob_too_large(&err);
+		goto fail;
+	}
+	if (as_blob_upload_begin(h->data_dir, type, &req->blob, &err) < 0)
+		goto fail;
+	at_arena_free(&a);
+	return MHD_YES;
+fail:
+	at_arena_free(&a);
+	at_debug("http", "POST /api/blob: %s: %s", err.code, err.message);
+	at_error_copy(&req->blob_err, &err);
+	req->responded = true;
+	return send_error(conn, &err);
+}
+
+/* A chunk of a POST /api/blob body.  After a refusal the rest is thrown
+ * away (up to the limit again; a client that goes on is cut off). */
+static enum MHD_Result blob_chunk(struct MHD_Connection *conn, struct request *req,
+				  const char *data, size_t len)
+{
+	if (req->blob != NULL) {
+		if (as_blob_upload_write(req->blob, data, len, &req->blob_err) == 0)
+			return MHD_YES;
+		as_blob_upload_free(&req->blob);
+		at_debug("http", "POST /api/blob: %s", req->blob_err.message);
+		return MHD_YES;
+	}
+	req->drained += len;
+	return req->drained > (uint64_t)AT_BLOB_MAX_BYTES ? MHD_NO : MHD_YES;
+}
+
 static enum MHD_Result handle(as_http *h, struct MHD_Connection *conn, const char *url,
 			      const char *method, struct request *req)
 {
@@ -135,6 +261,10 @@ static enum MHD_Result handle(as_http *h, struct MHD_Connection *conn, const cha
 	if (s == NULL)
 		goto fail;
 	trace_body(url, req->body.data, req->body.len);
+	if (strcmp(url, "/api/blob") == 0 || strncmp(url, "/api/blob/", 10) == 0) {
+		rc = handle_blob(h, conn, url, method, req, s, a, now);
+		goto done;
+	}
 	if (strcmp(url, "/api/login") == 0 && is_post) {
 		if ((body = parse_body(&req->body, &err)) == NULL)
 			goto fail;
@@ -212,7 +342,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_NO;
 		at_buf_init(&req->body, AT_MAX_REQUEST_BYTES);
 		*con_cls = req;
+		if (strcmp(url, "/api/blob") == 0 && strcmp(method, MHD_HTTP_METHOD_POST) == 0)
+			return blob_start(h, conn, req);
 		return MHD_YES;
+	}
+	if (req->is_blob) {
+		if (*upload_size > 0) {
+			enum MHD_Result r = req->responded
+						    ? MHD_YES
+						    : blob_chunk(conn, req, upload_data, *upload_size);
+			*upload_size = 0;
+			return r;
+		}
+		if (req->responded)
+			return MHD_YES;
+		if (at_error_is_set(&req->blob_err))
+			return send_error(conn, &req->blob_err);
+		return handle(h, conn, url, method, req);
 	}
 	if (*upload_size > 0) {
 		if (!req->body.overflow)
@@ -234,6 +380,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	struct request *req = *con_cls;
 	if (req != NULL) {
+		as_blob_upload_free(&req->blob);
 		at_buf_free(&req->body);
 		free(req);
 		*con_cls = NULL;

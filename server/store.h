@@ -91,6 +91,13 @@ typedef struct as_group {
 	size_t n_members;
 } as_group;
 
+/* A blob's metadata (blobs.h): id "sha256:HEX", bytes, media type, when
+ * (UTC seconds) and by whom it was first uploaded. */
+typedef struct as_blob {
+	const char *id, *type, *uploaded_by;
+	int64_t size, created;
+} as_blob;
+
 typedef struct as_item {
 	const char *id, *folder_id, *type, *created_by, *client_id;
 	int64_t version, created_version;
@@ -344,6 +351,23 @@ typedef struct as_store_ops {
 	 * written (members[].contactId), whoever writes it. */
 	int (*lists_referencing)(as_store *s, const char *contact_id, at_arena *a,
 				 const char ***ids_r, size_t *n_r, at_error *err);
+
+	/* Blobs (blobs.h): the metadata of the content-addressed files of
+	 * DATA/blobs.  None of these bumps the modseq.
+	 * blob_add: records blob b (id, size, type, created, uploaded_by) unless
+	 * it is known, and in any case that b->uploaded_by uploaded it.
+	 * blob_get: *found_r false when unknown; strings in a.
+	 * blob_uploaded: whether user_id ever uploaded blob_id.
+	 * blob_referencing: ids of at most max items whose fields reference
+	 * blob_id (photo.blobId, attachments[].blobId): the store indexes every
+	 * item as it is written, whoever writes it (arena array, *n_r may be 0). */
+	int (*blob_add)(as_store *s, const as_blob *b, at_error *err);
+	int (*blob_get)(as_store *s, const char *blob_id, at_arena *a, as_blob *b_r,
+			bool *found_r, at_error *err);
+	int (*blob_uploaded)(as_store *s, const char *blob_id, const char *user_id,
+			     bool *yes_r, at_error *err);
+	int (*blob_referencing)(as_store *s, const char *blob_id, size_t max, at_arena *a,
+				const char ***ids_r, size_t *n_r, at_error *err);
 } as_store_ops;
 
 struct as_store {

@@ -37,6 +37,7 @@ enum stmt_id {
 	S_DIR_GET, S_DIR_SET, S_CONTACT_SEARCH,
 	S_MAIL_ADD, S_MAIL_NEXT, S_MAIL_SENT, S_MAIL_FAILED, S_ALARMS_DUE, S_ALARM_SENT,
 	S_LISTS_OF,
+	S_BLOB_ADD, S_BLOB_UPLOAD_ADD, S_BLOB_GET, S_BLOB_UPLOADED, S_BLOB_REFS,
 	S_COUNT
 };
 
@@ -183,6 +184,12 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_MAIL_FAILED] = "UPDATE mail_queue SET attempts = attempts + 1, next_attempt = ?2,"
 			  " last_error = ?3 WHERE id = ?1",
 	[S_LISTS_OF] = "SELECT list_id FROM list_refs WHERE contact_id = ? ORDER BY list_id",
+	[S_BLOB_ADD] = "INSERT OR IGNORE INTO blobs(id, size, type, created, uploaded_by)"
+		       " VALUES (?1,?2,?3,?4,?5)",
+	[S_BLOB_UPLOAD_ADD] = "INSERT OR IGNORE INTO blob_uploads(blob_id, user_id) VALUES (?1,?2)",
+	[S_BLOB_GET] = "SELECT id, size, type, created, uploaded_by FROM blobs WHERE id = ?1",
+	[S_BLOB_UPLOADED] = "SELECT 1 FROM blob_uploads WHERE blob_id = ?1 AND user_id = ?2",
+	[S_BLOB_REFS] = "SELECT item_id FROM blob_refs WHERE blob_id = ?1 ORDER BY item_id LIMIT ?2",
 	[S_ALARMS_DUE] = "SELECT item_id, 'reminder', remind_at FROM task_alarms a"
 			 " WHERE open AND remind_at <= ?1 AND NOT EXISTS (SELECT 1 FROM alarms_sent s"
 			 "  WHERE s.item_id = a.item_id AND s.kind = 'reminder' AND s.at = a.remind_at)"
@@ -470,10 +477,54 @@ static const char *const schema_v8[] = {
 	NULL,
 };
 
-/* v9: the blob store's metadata (to be filled: photos and attachments). */
+/* v9: the blob store's metadata (blobs.h): the blobs, who uploaded each
+ * (an upload of content already there is recorded too: it proves the
+ * uploader has the bytes), and which items reference which blobs, kept by
+ * triggers on items like the indexes of v5 to v7 (photo.blobId and
+ * attachments[].blobId of any item type). */
+#define BR_ROWS(r) \
+	"SELECT json_extract(" r "fields, '$.photo.blobId'), " r "id" \
+	" WHERE json_extract(" r "fields, '$.photo.blobId') IS NOT NULL" \
+	" UNION SELECT json_extract(a.value, '$.blobId'), " r "id" \
+	" FROM json_each(" r "fields, '$.attachments') a" \
+	" WHERE json_extract(a.value, '$.blobId') IS NOT NULL"
+#define BR_HAS(r) \
+	"(json_extract(" r "fields, '$.photo') IS NOT NULL" \
+	" OR json_extract(" r "fields, '$.attachments') IS NOT NULL)"
+
 static const char *const schema_v9[] = {
+	"CREATE TABLE blobs(id TEXT PRIMARY KEY, size INTEGER NOT NULL, type TEXT NOT NULL,"
+	" created INTEGER NOT NULL, uploaded_by TEXT NOT NULL) WITHOUT ROWID",
+	"CREATE TABLE blob_uploads(blob_id TEXT NOT NULL, user_id TEXT NOT NULL,"
+	" PRIMARY KEY(blob_id, user_id)) WITHOUT ROWID",
+	"CREATE TABLE blob_refs(blob_id TEXT NOT NULL, item_id TEXT NOT NULL,"
+	" PRIMARY KEY(blob_id, item_id)) WITHOUT ROWID",
+	"CREATE INDEX blob_refs_item ON blob_refs(item_id)",
+	"INSERT OR IGNORE INTO blob_refs(blob_id, item_id)"
+	" SELECT json_extract(i.fields, '$.photo.blobId'), i.id FROM items i"
+	" WHERE json_extract(i.fields, '$.photo.blobId') IS NOT NULL"
+	" UNION SELECT json_extract(a.value, '$.blobId'), i.id"
+	" FROM items i, json_each(i.fields, '$.attachments') a"
+	" WHERE json_extract(a.value, '$.blobId') IS NOT NULL",
+	"CREATE TRIGGER items_blobs_insert AFTER INSERT ON items WHEN " BR_HAS("new.")
+	" BEGIN"
+	" INSERT OR IGNORE INTO blob_refs(blob_id, item_id) " BR_ROWS("new.") ";"
+	" END",
+	"CREATE TRIGGER items_blobs_update AFTER UPDATE ON items"
+	" WHEN " BR_HAS("old.") " OR " BR_HAS("new.")
+	" BEGIN"
+	" DELETE FROM blob_refs WHERE item_id = old.id;"
+	" INSERT OR IGNORE INTO blob_refs(blob_id, item_id) " BR_ROWS("new.") ";"
+	" END",
+	"CREATE TRIGGER items_blobs_delete AFTER DELETE ON items WHEN " BR_HAS("old.")
+	" BEGIN"
+	" DELETE FROM blob_refs WHERE item_id = old.id;"
+	" END",
 	NULL,
 };
+
+#undef BR_HAS
+#undef BR_ROWS
 
 static const char *const *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4,
 						schema_v5, schema_v6, schema_v7, schema_v8,
@@ -1786,6 +1837,88 @@ static int sq_lists_referencing(as_store *base, const char *contact_id, at_arena
 	return 0;
 }
 
+static int sq_blob_add(as_store *base, const as_blob *b, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_BLOB_ADD, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, b->id);
+	sqlite3_bind_int64(st, 2, b->size);
+	bind_text(st, 3, b->type);
+	sqlite3_bind_int64(st, 4, b->created);
+	bind_text(st, 5, b->uploaded_by);
+	if (exec_done(s, st, err, "record blob") < 0)
+		return -1;
+	if ((st = stmt(s, S_BLOB_UPLOAD_ADD, err)) == NULL)
+		return -1;
+	bind_text(st, 1, b->id);
+	bind_text(st, 2, b->uploaded_by);
+	return exec_done(s, st, err, "record blob upload");
+}
+
+static int sq_blob_get(as_store *base, const char *blob_id, at_arena *a, as_blob *b_r,
+		       bool *found_r, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_BLOB_GET, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, blob_id);
+	int rc = sqlite3_step(st);
+	*found_r = rc == SQLITE_ROW;
+	if (rc == SQLITE_ROW) {
+		b_r->id = col_text(st, 0, a);
+		b_r->size = sqlite3_column_int64(st, 1);
+		b_r->type = col_text(st, 2, a);
+		b_r->created = sqlite3_column_int64(st, 3);
+		b_r->uploaded_by = col_text(st, 4, a);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(s, err, "read blob");
+	return 0;
+}
+
+static int sq_blob_uploaded(as_store *base, const char *blob_id, const char *user_id,
+			    bool *yes_r, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_BLOB_UPLOADED, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, blob_id);
+	bind_text(st, 2, user_id);
+	int rc = sqlite3_step(st);
+	*yes_r = rc == SQLITE_ROW;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(s, err, "read blob uploads");
+	return 0;
+}
+
+static int sq_blob_referencing(as_store *base, const char *blob_id, size_t max, at_arena *a,
+			       const char ***ids_r, size_t *n_r, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_BLOB_REFS, err);
+	size_t n = 0;
+	const char **ids = at_arena_alloc(a, (max ? max : 1) * sizeof(*ids));
+	int rc;
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, blob_id);
+	sqlite3_bind_int64(st, 2, (int64_t)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max)
+		ids[n++] = at_arena_strdup(a, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_fail(s, err, "list the items of a blob");
+	*ids_r = ids;
+	*n_r = n;
+	return 0;
+}
+
 static void sq_close(as_store *base)
 {
 	sq_store *s = (sq_store *)base;
@@ -1854,6 +1987,10 @@ static const as_store_ops sqlite_ops = {
 	.mail_mark_failed = sq_mail_mark_failed,
 	.task_alarms_due = sq_task_alarms_due,
 	.lists_referencing = sq_lists_referencing,
+	.blob_add = sq_blob_add,
+	.blob_get = sq_blob_get,
+	.blob_uploaded = sq_blob_uploaded,
+	.blob_referencing = sq_blob_referencing,
 	.alarm_mark_sent = sq_alarm_mark_sent,
 };
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "acl.h"
+#include "blobs.h"
 #include "hooks.h"
 #include "invitations.h"
 #include "lists.h"
@@ -454,6 +455,17 @@ static int apply_create(struct sync_run *run, const at_change *c, json_t *r, at_
 	json_t *v;
 	json_object_foreach(it.fields, k, v)
 		json_object_set_new(it.field_versions, k, json_integer(modseq));
+	/* blob references (blobs.h), for every type, before the type's hooks */
+	if (json_object_get(it.fields, "photo") != NULL ||
+	    json_object_get(it.fields, "attachments") != NULL) {
+		int br = as_blobs_check_item(ctx, it.fields, &ie, err);
+		if (br != 0) {
+			if (br > 0)
+				result_error(r, &ie);
+			rc = br < 0 ? -1 : 0;
+			goto done;
+		}
+	}
 	if (hooks != NULL) {
 		w = (as_item_write){.ctx = ctx, .folder = run->folder, .modseq = modseq,
 				    .old = NULL, .sent = fields, .item = &it,
@@ -571,6 +583,19 @@ static int apply_update(struct sync_run *run, const at_change *c, json_t *r, at_
 		if (applied != NULL)
 			json_object_set(applied, k, pv);
 		changed = true;
+	}
+	/* blob references (blobs.h), for every type, before the type's hooks */
+	if (changed && (json_object_get(patch, "photo") != NULL ||
+			json_object_get(patch, "attachments") != NULL)) {
+		int br = as_blobs_check_item(ctx, it.fields, &ie, err);
+		if (br != 0) {
+			json_decref(conflicts);
+			json_decref(lost);
+			if (br > 0)
+				result_error(r, &ie);
+			rc = br < 0 ? -1 : 0;
+			goto done;
+		}
 	}
 	if (changed && hooks != NULL) {
 		w = (as_item_write){.ctx = ctx, .folder = run->folder, .modseq = modseq,

@@ -121,8 +121,12 @@ static void test_table_matches_protocol(void **state)
 	assert_int_equal(t->module, AT_MODULE_CONTACTS);
 	assert_ptr_equal(at_model_default_type(AT_MODULE_CONTACTS), t);
 	assert_null(at_model_item_type("spaceship"));
-	check(t->n_fields == N_ELEMS(expected), "model has %zu contact fields, protocol %zu",
-	      t->n_fields, N_ELEMS(expected));
+	/* and photo and attachments, the blob fields (lib/blob.h, test_blob.c) */
+	check(t->n_fields == N_ELEMS(expected) + 2, "model has %zu contact fields, protocol %zu",
+	      t->n_fields, N_ELEMS(expected) + 2);
+	assert_int_equal(at_model_field(t, "photo")->type, AT_FT_OBJECT);
+	assert_int_equal(at_model_field(t, "attachments")->type, AT_FT_OBJECT_LIST);
+	assert_int_equal(at_model_field(t, "attachments")->max_items, 32);
 	for (size_t i = 0; i < N_ELEMS(expected); i++) {
 		const at_field_def *f = at_model_field(t, expected[i].name);
 		check(f != NULL, "field %s missing from the model", expected[i].name);
@@ -428,7 +432,7 @@ static void test_limits_json(void **state)
 	assert_non_null(all);
 	json_t *c = json_object_get(all, "contact");
 	assert_true(json_is_object(c));
-	assert_int_equal(json_object_size(c), N_ELEMS(expected));
+	assert_int_equal(json_object_size(c), N_ELEMS(expected) + 2);  /* + photo, attachments */
 	static const char *const type_names[] = {"text", "longtext", "date", "boolean",
 						 "textList"};
 	for (size_t i = 0; i < N_ELEMS(expected); i++) {

@@ -82,7 +82,7 @@ static void test_type_and_fields(void **state)
 	    "dateCompleted", "reminder", "notes", "categories", "private", "contacts",
 	    "totalWorkMinutes", "actualWorkMinutes", "companies", "mileage",
 	    "billingInformation", "rrule", "regenerate", "participants", "delegator",
-	    "response", "responseComment", "uid", "sequence", "icalExtra",
+	    "response", "responseComment", "uid", "sequence", "icalExtra", "attachments",
 	};
 	for (size_t i = 0; i < N_ELEMS(names); i++)
 		check(at_model_field(task(), names[i]) != NULL, "no field %s", names[i]);

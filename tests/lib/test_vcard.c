@@ -937,6 +937,9 @@ static json_t *every_field(void)
 	for (size_t i = 0; i < t->n_fields; i++) {
 		const at_field_def *d = &t->fields[i];
 		json_t *v = NULL;
+		/* blobs: the vCard mapping leaves them to the connector (cli_vcf.c) */
+		if (strcmp(d->name, "photo") == 0 || strcmp(d->name, "attachments") == 0)
+			continue;
 		switch (d->type) {
 		case AT_FT_TEXT: {
 			/* "name" + separators + non-ASCII + emoji, repeated up to
@@ -1009,7 +1012,7 @@ static void test_every_field_round_trips(void **state)
 	(void)state;
 	json_t *f = every_field();
 	const at_item_type *t = at_model_item_type("contact");
-	assert_int_equal(json_object_size(f), t->n_fields);
+	assert_int_equal(json_object_size(f), t->n_fields - 2);  /* not photo, attachments */
 	at_error err;
 	assert_int_equal(at_model_validate(t, f, false, &err), 0);
 	for (int ver = 0; ver < 2; ver++) {

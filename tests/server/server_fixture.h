@@ -49,7 +49,10 @@ typedef struct fx {
 
 /* SQL turning a database back to schema version 8 (before the blob
  * store's tables). */
-#define FX_UNDO_SCHEMA_V9 "PRAGMA user_version = 8;"
+#define FX_UNDO_SCHEMA_V9 \
+	"DROP TRIGGER items_blobs_insert; DROP TRIGGER items_blobs_update;" \
+	" DROP TRIGGER items_blobs_delete; DROP TABLE blob_refs; DROP TABLE blob_uploads;" \
+	" DROP TABLE blobs; PRAGMA user_version = 8;"
 
 /* SQL turning a database back to schema version 7 (before resources and
  * invitations). */
