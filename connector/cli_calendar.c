@@ -456,6 +456,19 @@ static int apply_times(const appt_opts *o, json_t *fields, bool old, at_error *e
 	return 0;
 }
 
+/* A meeting you make or give participants is yours to organise (the
+ * server then invites and mails, outsiders included); an imported event
+ * keeps its own organizer, and an invitation you received is not yours. */
+static void name_organizer(ac_cli *cli, json_t *fields)
+{
+	if (json_array_size(json_object_get(fields, "participants")) > 0 &&
+	    json_object_get(fields, "organizer") == NULL &&
+	    json_object_get(fields, "invitation") == NULL && cli->profile != NULL &&
+	    cli->profile->user != NULL)
+		json_object_set_new(fields, "organizer",
+				    json_pack("{s:s}", "login", cli->profile->user));
+}
+
 /* Applies the non-time options (o->set, participants) to fields. */
 static void apply_plain(const appt_opts *o, json_t *fields)
 {
@@ -520,12 +533,7 @@ static int calendar_add(ac_cli *cli, int argc, char **argv)
 		ret = ac_cli_fail(&err);
 		goto done;
 	}
-	/* a meeting: you organise it (the server then invites and mails,
-	 * outsiders included); an imported event keeps its own organizer */
-	if (json_array_size(json_object_get(fields, "participants")) > 0 &&
-	    json_object_get(fields, "organizer") == NULL && cli->profile->user != NULL)
-		json_object_set_new(fields, "organizer",
-				    json_pack("{s:s}", "login", cli->profile->user));
+	name_organizer(cli, fields);
 	if (ac_store_begin(cli->store, &err) < 0 ||
 	    ac_store_item_add(cli->store, folder_id, "appointment", fields, local_id, &err) < 0 ||
 	    (o.ignore_conflicts &&
@@ -688,6 +696,8 @@ static int calendar_edit(ac_cli *cli, int argc, char **argv)
 			goto done;
 		}
 		apply_plain(&o, target);
+		if (o.participants != NULL)
+			name_organizer(cli, target);
 		/* a new time or rule: exceptions that no longer fall on an
 		 * occurrence go, as in Outlook */
 		size_t dropped = 0;

@@ -354,6 +354,22 @@ class Invitations(TempDirTestCase):
         # 09:00 to 11:00 Paris: four busy half hours
         self.assertEqual(rows[0][-48:], "." * 18 + "#" * 4 + "." * 26)
 
+    def test_outsider_added_by_edit_is_invited(self):
+        """A plain appointment that later gets an outside participant through
+        `calendar edit` becomes alice's meeting: the outsider gets a REQUEST,
+        and one CANCEL when alice removes them again."""
+        lid = self.a.add("--subject", "Supplier call", "--start", "2031-05-06 15:00",
+                         "--end", "2031-05-06 15:30")
+        self.a.sync()
+        self.assertNotIn("organizer", self.a.fields(lid))
+        self.a.run("calendar", "edit", lid, "--participant", "vendor@example.net")
+        self.a.sync()
+        self.assertEqual(self.a.fields(lid)["organizer"]["login"], "alice")
+        self.wait_methods("vendor@example.net", ["REQUEST"])
+        self.a.run("calendar", "edit", lid, "--participant", "")
+        self.a.sync()
+        self.wait_methods("vendor@example.net", ["REQUEST", "CANCEL"])
+
     def test_offline_create_invites_once_when_replayed(self):
         cuts = 0
         made = []
