@@ -123,6 +123,19 @@ bool ac_cli_is_help(const char *arg)
 	       strcmp(arg, "help") == 0;
 }
 
+int ac_cli_subcommand(ac_cli *cli, int argc, char **argv, const char *what, const char *usage,
+		      const ac_subcommand *table, size_t n)
+{
+	if (argc < 2 || ac_cli_is_help(argv[1])) {
+		fputs(usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? AC_EXIT_USAGE : AC_EXIT_OK;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(argv[1], table[i].name) == 0)
+			return table[i].fn(cli, argc - 2, argv + 2);
+	return ac_cli_usage("unknown %s command \"%s\"", what, argv[1]);
+}
+
 int ac_cli_option(int argc, char **argv, int *i, const char *name, const char **value_r)
 {
 	const char *a = argv[*i];

@@ -56,6 +56,16 @@ int ac_cli_fail(const at_error *err);
 /* Prints "atrium: MESSAGE" and a hint to --help; returns AC_EXIT_USAGE. */
 int ac_cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool ac_cli_is_help(const char *arg);
+/* One subcommand of a command: fn gets the arguments after its name. */
+typedef struct ac_subcommand {
+	const char *name;
+	int (*fn)(ac_cli *cli, int argc, char **argv);
+} ac_subcommand;
+/* Runs the subcommand argv[1] of command `what` (argv[0]) from table (n
+ * entries): without one, the usage on stderr and AC_EXIT_USAGE; a help
+ * word, the usage on stdout; an unknown one, a usage error naming it. */
+int ac_cli_subcommand(ac_cli *cli, int argc, char **argv, const char *what, const char *usage,
+		      const ac_subcommand *table, size_t n);
 /* If argv[*i] is --name or --name=VALUE: 1, with the value (the next
  * argument for --name, consumed) in *value_r, or -1 after a usage message
  * when the value is missing.  0 when argv[*i] is another argument. */

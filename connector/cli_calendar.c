@@ -1087,20 +1087,12 @@ static int calendar_show(ac_cli *cli, int argc, char **argv)
 
 int ac_cmd_calendar(ac_cli *cli, int argc, char **argv)
 {
-	if (argc < 2 || ac_cli_is_help(argv[1])) {
-		fputs(CALENDAR_USAGE, argc < 2 ? stderr : stdout);
-		return argc < 2 ? AC_EXIT_USAGE : AC_EXIT_OK;
-	}
-	const char *sub = argv[1];
-	if (strcmp(sub, "list") == 0)
-		return calendar_list(cli, argc - 2, argv + 2);
-	if (strcmp(sub, "show") == 0)
-		return calendar_show(cli, argc - 2, argv + 2);
-	if (strcmp(sub, "add") == 0)
-		return calendar_add(cli, argc - 2, argv + 2);
-	if (strcmp(sub, "edit") == 0)
-		return calendar_edit(cli, argc - 2, argv + 2);
-	if (strcmp(sub, "delete") == 0)
-		return calendar_delete(cli, argc - 2, argv + 2);
-	return ac_cli_usage("unknown calendar command \"%s\"", sub);
+	static const ac_subcommand subs[] = {
+		{"list", calendar_list},
+		{"show", calendar_show},
+		{"add", calendar_add},
+		{"edit", calendar_edit},
+		{"delete", calendar_delete},
+	};
+	return ac_cli_subcommand(cli, argc, argv, "calendar", CALENDAR_USAGE, subs, sizeof(subs) / sizeof(subs[0]));
 }

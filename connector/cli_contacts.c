@@ -524,20 +524,12 @@ int ac_cli_contact_fields(int argc, char **argv, bool patch, json_t *fields)
 
 int ac_cmd_contacts(ac_cli *cli, int argc, char **argv)
 {
-	if (argc < 2 || ac_cli_is_help(argv[1])) {
-		fputs(CONTACTS_USAGE, argc < 2 ? stderr : stdout);
-		return argc < 2 ? AC_EXIT_USAGE : AC_EXIT_OK;
-	}
-	const char *sub = argv[1];
-	if (strcmp(sub, "list") == 0)
-		return contacts_list(cli, argc - 2, argv + 2);
-	if (strcmp(sub, "show") == 0)
-		return contacts_show(cli, argc - 2, argv + 2);
-	if (strcmp(sub, "add") == 0)
-		return contacts_add(cli, argc - 2, argv + 2);
-	if (strcmp(sub, "edit") == 0)
-		return contacts_edit(cli, argc - 2, argv + 2);
-	if (strcmp(sub, "delete") == 0)
-		return contacts_delete(cli, argc - 2, argv + 2);
-	return ac_cli_usage("unknown contacts command \"%s\"", sub);
+	static const ac_subcommand subs[] = {
+		{"list", contacts_list},
+		{"show", contacts_show},
+		{"add", contacts_add},
+		{"edit", contacts_edit},
+		{"delete", contacts_delete},
+	};
+	return ac_cli_subcommand(cli, argc, argv, "contacts", CONTACTS_USAGE, subs, sizeof(subs) / sizeof(subs[0]));
 }

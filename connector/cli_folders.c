@@ -725,26 +725,36 @@ static int folder_grant(ac_cli *cli, int argc, char **argv, bool grant)
 	return AC_EXIT_OK;
 }
 
+static int folder_rename(ac_cli *cli, int argc, char **argv)
+{
+	return folder_update(cli, argc, argv, false);
+}
+
+static int folder_move(ac_cli *cli, int argc, char **argv)
+{
+	return folder_update(cli, argc, argv, true);
+}
+
+static int folder_grant_cmd(ac_cli *cli, int argc, char **argv)
+{
+	return folder_grant(cli, argc, argv, true);
+}
+
+static int folder_revoke(ac_cli *cli, int argc, char **argv)
+{
+	return folder_grant(cli, argc, argv, false);
+}
+
 int ac_cmd_folder(ac_cli *cli, int argc, char **argv)
 {
-	if (argc < 2 || ac_cli_is_help(argv[1])) {
-		fputs(FOLDER_USAGE, argc < 2 ? stderr : stdout);
-		return argc < 2 ? AC_EXIT_USAGE : AC_EXIT_OK;
-	}
-	const char *sub = argv[1];
-	if (strcmp(sub, "create") == 0)
-		return folder_create(cli, argc - 2, argv + 2);
-	if (strcmp(sub, "rename") == 0)
-		return folder_update(cli, argc - 2, argv + 2, false);
-	if (strcmp(sub, "move") == 0)
-		return folder_update(cli, argc - 2, argv + 2, true);
-	if (strcmp(sub, "delete") == 0)
-		return folder_delete(cli, argc - 2, argv + 2);
-	if (strcmp(sub, "permissions") == 0)
-		return folder_permissions(cli, argc - 2, argv + 2);
-	if (strcmp(sub, "grant") == 0)
-		return folder_grant(cli, argc - 2, argv + 2, true);
-	if (strcmp(sub, "revoke") == 0)
-		return folder_grant(cli, argc - 2, argv + 2, false);
-	return ac_cli_usage("unknown folder command \"%s\"", sub);
+	static const ac_subcommand subs[] = {
+		{"create", folder_create},
+		{"rename", folder_rename},
+		{"move", folder_move},
+		{"delete", folder_delete},
+		{"permissions", folder_permissions},
+		{"grant", folder_grant_cmd},
+		{"revoke", folder_revoke},
+	};
+	return ac_cli_subcommand(cli, argc, argv, "folder", FOLDER_USAGE, subs, sizeof(subs) / sizeof(subs[0]));
 }

@@ -622,23 +622,17 @@ done:
 
 int ac_cmd_invite(ac_cli *cli, int argc, char **argv)
 {
-	if (argc < 2 || ac_cli_is_help(argv[1])) {
-		fputs(INVITE_USAGE, argc < 2 ? stderr : stdout);
-		return argc < 2 ? AC_EXIT_USAGE : AC_EXIT_OK;
-	}
+	static const ac_subcommand subs[] = {
+		{"list", invite_list},
+		{"respond", invite_respond},
+		{"proposals", invite_proposals},
+		{"accept-proposal", invite_accept_proposal},
+	};
 	for (int i = 2; i < argc; i++)
 		if (ac_cli_is_help(argv[i])) {
 			fputs(INVITE_USAGE, stdout);
 			return AC_EXIT_OK;
 		}
-	const char *sub = argv[1];
-	if (strcmp(sub, "list") == 0)
-		return invite_list(cli, argc - 2, argv + 2);
-	if (strcmp(sub, "respond") == 0)
-		return invite_respond(cli, argc - 2, argv + 2);
-	if (strcmp(sub, "proposals") == 0)
-		return invite_proposals(cli, argc - 2, argv + 2);
-	if (strcmp(sub, "accept-proposal") == 0)
-		return invite_accept_proposal(cli, argc - 2, argv + 2);
-	return ac_cli_usage("unknown invite command \"%s\"", sub);
+	return ac_cli_subcommand(cli, argc, argv, "invite", INVITE_USAGE, subs,
+				 sizeof(subs) / sizeof(subs[0]));
 }

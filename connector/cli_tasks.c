@@ -897,26 +897,27 @@ static int tasks_show(ac_cli *cli, int argc, char **argv)
 	return AC_EXIT_OK;
 }
 
+static int tasks_done(ac_cli *cli, int argc, char **argv)
+{
+	return tasks_one(cli, argc, argv, true);
+}
+
+static int tasks_delete(ac_cli *cli, int argc, char **argv)
+{
+	return tasks_one(cli, argc, argv, false);
+}
+
 int ac_cmd_tasks(ac_cli *cli, int argc, char **argv)
 {
-	if (argc < 2 || ac_cli_is_help(argv[1])) {
-		fputs(TASKS_USAGE, argc < 2 ? stderr : stdout);
-		return argc < 2 ? AC_EXIT_USAGE : AC_EXIT_OK;
-	}
-	const char *sub = argv[1];
-	if (strcmp(sub, "list") == 0)
-		return tasks_list(cli, argc - 2, argv + 2);
-	if (strcmp(sub, "show") == 0)
-		return tasks_show(cli, argc - 2, argv + 2);
-	if (strcmp(sub, "add") == 0)
-		return tasks_add(cli, argc - 2, argv + 2);
-	if (strcmp(sub, "edit") == 0)
-		return tasks_edit(cli, argc - 2, argv + 2);
-	if (strcmp(sub, "done") == 0)
-		return tasks_one(cli, argc - 2, argv + 2, true);
-	if (strcmp(sub, "delete") == 0)
-		return tasks_one(cli, argc - 2, argv + 2, false);
-	return ac_cli_usage("unknown tasks command \"%s\"", sub);
+	static const ac_subcommand subs[] = {
+		{"list", tasks_list},
+		{"show", tasks_show},
+		{"add", tasks_add},
+		{"edit", tasks_edit},
+		{"done", tasks_done},
+		{"delete", tasks_delete},
+	};
+	return ac_cli_subcommand(cli, argc, argv, "tasks", TASKS_USAGE, subs, sizeof(subs) / sizeof(subs[0]));
 }
 
 /* --- delegation ------------------------------------------------------------------------ */
@@ -1084,23 +1085,28 @@ done:
 	return ret;
 }
 
+static int task_delegate_cmd(ac_cli *cli, int argc, char **argv)
+{
+	return task_delegate(cli, argc, argv, false);
+}
+
+static int task_withdraw(ac_cli *cli, int argc, char **argv)
+{
+	return task_delegate(cli, argc, argv, true);
+}
+
 int ac_cmd_task(ac_cli *cli, int argc, char **argv)
 {
-	if (argc < 2 || ac_cli_is_help(argv[1])) {
-		fputs(TASK_USAGE, argc < 2 ? stderr : stdout);
-		return argc < 2 ? AC_EXIT_USAGE : AC_EXIT_OK;
-	}
-	const char *sub = argv[1];
+	static const ac_subcommand subs[] = {
+		{"delegate", task_delegate_cmd},
+		{"withdraw", task_withdraw},
+		{"respond", task_respond},
+	};
 	for (int i = 2; i < argc; i++)
 		if (ac_cli_is_help(argv[i])) {
 			fputs(TASK_USAGE, stdout);
 			return AC_EXIT_OK;
 		}
-	if (strcmp(sub, "delegate") == 0)
-		return task_delegate(cli, argc - 2, argv + 2, false);
-	if (strcmp(sub, "withdraw") == 0)
-		return task_delegate(cli, argc - 2, argv + 2, true);
-	if (strcmp(sub, "respond") == 0)
-		return task_respond(cli, argc - 2, argv + 2);
-	return ac_cli_usage("unknown task command \"%s\"", sub);
+	return ac_cli_subcommand(cli, argc, argv, "task", TASK_USAGE, subs,
+				 sizeof(subs) / sizeof(subs[0]));
 }
