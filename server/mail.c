@@ -659,3 +659,14 @@ void as_mail_stop(as_mail_sender **mp)
 	free(m);
 	*mp = NULL;
 }
+
+int as_mail_purge(as_store *s, int64_t before, int64_t *purged_r, at_error *err)
+{
+	if (s->ops->begin(s, true, err) < 0)
+		return -1;
+	if (s->ops->mail_purge(s, before, purged_r, err) < 0 || s->ops->commit(s, err) < 0) {
+		s->ops->rollback(s);
+		return -1;
+	}
+	return 0;
+}

@@ -85,4 +85,10 @@ as_mail_sender *as_mail_start(const char *data_dir, at_error *err);
 void as_mail_poke(as_mail_sender *m);
 void as_mail_stop(as_mail_sender **m);
 
+/* Forgets, in its own write transaction, the messages sent before
+ * `before` (UTC seconds) and those given up that were queued before it
+ * (the serve loop's hourly housekeeping, with the tombstone retention).
+ * *purged_r (may be NULL) gets their number. */
+int as_mail_purge(as_store *s, int64_t before, int64_t *purged_r, at_error *err);
+
 #endif

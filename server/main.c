@@ -449,6 +449,12 @@ static int cmd_serve(const struct opts *o)
 				at_warn("server", "tombstone purge failed: %s", err.message);
 			else if (purged > 0)
 				at_info("server", "forgot %lld old deletions", (long long)purged);
+			/* sent mail is kept as long as deletions, for questions */
+			if (as_mail_purge(s, (int64_t)time(NULL) - conf.tombstone_seconds, &purged,
+					  &err) < 0)
+				at_warn("server", "mail queue purge failed: %s", err.message);
+			else if (purged > 0)
+				at_info("server", "forgot %lld old mail messages", (long long)purged);
 			next_purge = time(NULL) + 3600;
 		}
 	}

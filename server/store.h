@@ -319,7 +319,10 @@ typedef struct as_store_ops {
 	 * mail_mark_sent: the message was accepted by the SMTP server at now.
 	 * mail_mark_failed: one more failed attempt, with the error text
 	 * (may be NULL); retry_at > 0: try again from then on; 0: give up (the
-	 * message stays in the queue, unsent, and is never tried again). */
+	 * message stays in the queue, unsent, and is never tried again).
+	 * mail_purge: forgets the messages sent at or before `before`, and
+	 * those given up that were queued at or before it; *purged_r (may be
+	 * NULL) gets their number.  Unsent messages still being tried stay. */
 	int (*mail_enqueue)(as_store *s, const char *rcpt, const char *message, size_t len,
 			    int64_t now, int64_t *id_r, at_error *err);
 	int (*mail_next_due)(as_store *s, int64_t now, at_arena *a, as_mail_row *row_r,
@@ -327,6 +330,7 @@ typedef struct as_store_ops {
 	int (*mail_mark_sent)(as_store *s, int64_t id, int64_t now, at_error *err);
 	int (*mail_mark_failed)(as_store *s, int64_t id, int64_t retry_at, const char *error,
 				at_error *err);
+	int (*mail_purge)(as_store *s, int64_t before, int64_t *purged_r, at_error *err);
 
 	/* Task alarms.  Every item of type "task" is indexed as it is written
 	 * (item_put, item_delete, folder_delete, whoever makes them): its

@@ -35,7 +35,7 @@ enum stmt_id {
 	S_FOLDER_ITEMS_DEL, S_FOLDER_ITEM_TOMBS_DEL, S_FOLDER_GRANTS_DEL, S_FOLDER_DEL,
 	S_FCLIENT_ADD, S_FCLIENT_GET,
 	S_DIR_GET, S_DIR_SET, S_CONTACT_SEARCH,
-	S_MAIL_ADD, S_MAIL_NEXT, S_MAIL_SENT, S_MAIL_FAILED, S_ALARMS_DUE, S_ALARM_SENT,
+	S_MAIL_ADD, S_MAIL_NEXT, S_MAIL_SENT, S_MAIL_FAILED, S_MAIL_PURGE, S_ALARMS_DUE, S_ALARM_SENT,
 	S_LISTS_OF,
 	S_BLOB_ADD, S_BLOB_UPLOAD_ADD, S_BLOB_GET, S_BLOB_UPLOADED, S_BLOB_REFS,
 	S_COUNT
@@ -183,6 +183,8 @@ static const char *const stmt_sql[S_COUNT] = {
 			" last_error = NULL WHERE id = ?1",
 	[S_MAIL_FAILED] = "UPDATE mail_queue SET attempts = attempts + 1, next_attempt = ?2,"
 			  " last_error = ?3 WHERE id = ?1",
+	[S_MAIL_PURGE] = "DELETE FROM mail_queue WHERE sent_at <= ?1"
+			 " OR (sent_at IS NULL AND next_attempt IS NULL AND created <= ?1)",
 	[S_LISTS_OF] = "SELECT list_id FROM list_refs WHERE contact_id = ? ORDER BY list_id",
 	[S_BLOB_ADD] = "INSERT OR IGNORE INTO blobs(id, size, type, created, uploaded_by)"
 		       " VALUES (?1,?2,?3,?4,?5)",
@@ -1776,6 +1778,20 @@ static int sq_mail_mark_failed(as_store *base, int64_t id, int64_t retry_at, con
 	return exec_done(s, st, err, "mark mail failed");
 }
 
+static int sq_mail_purge(as_store *base, int64_t before, int64_t *purged_r, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_MAIL_PURGE, err);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, before);
+	if (exec_done(s, st, err, "purge the mail queue") < 0)
+		return -1;
+	if (purged_r != NULL)
+		*purged_r = sqlite3_changes(s->db);
+	return 0;
+}
+
 static int sq_task_alarms_due(as_store *base, int64_t now, as_alarm_cb *cb, void *ctx,
 			      at_error *err)
 {
@@ -1985,6 +2001,7 @@ static const as_store_ops sqlite_ops = {
 	.mail_next_due = sq_mail_next_due,
 	.mail_mark_sent = sq_mail_mark_sent,
 	.mail_mark_failed = sq_mail_mark_failed,
+	.mail_purge = sq_mail_purge,
 	.task_alarms_due = sq_task_alarms_due,
 	.lists_referencing = sq_lists_referencing,
 	.blob_add = sq_blob_add,

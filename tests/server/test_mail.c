@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "server_fixture.h"
 
 #include "config.h"
@@ -625,6 +627,64 @@ static void test_queue_retry_and_give_up(void **state)
 	at_arena_free(&a);
 }
 
+static int64_t queued(fx *f)
+{
+	sqlite3 *db;
+	char path[512];
+	snprintf(path, sizeof(path), "%s/atrium.db", f->dir);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM mail_queue", -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	int64_t n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+/* The hourly housekeeping forgets old sent and given-up messages, never
+ * one that is still being tried, however old. */
+static void test_purge(void **state)
+{
+	fx *f = *state;
+	at_error err;
+	int64_t sent_old, sent_new, gave_up, trying, purged = -1;
+	ok(OPS(f)->begin(f->store, true, &err), &err, "begin");
+	ok(OPS(f)->mail_enqueue(f->store, "a@example.org", "a", 1, 100, &sent_old, &err), &err,
+	   "enqueue");
+	ok(OPS(f)->mail_enqueue(f->store, "b@example.org", "b", 1, 100, &sent_new, &err), &err,
+	   "enqueue");
+	ok(OPS(f)->mail_enqueue(f->store, "c@example.org", "c", 1, 100, &gave_up, &err), &err,
+	   "enqueue");
+	ok(OPS(f)->mail_enqueue(f->store, "d@example.org", "d", 1, 100, &trying, &err), &err,
+	   "enqueue");
+	ok(OPS(f)->mail_mark_sent(f->store, sent_old, 200, &err), &err, "sent");
+	ok(OPS(f)->mail_mark_sent(f->store, sent_new, 5000, &err), &err, "sent");
+	ok(OPS(f)->mail_mark_failed(f->store, gave_up, 0, "SMTP 550", &err), &err, "give up");
+	ok(OPS(f)->mail_mark_failed(f->store, trying, 300, "refused", &err), &err, "failed");
+	ok(OPS(f)->commit(f->store, &err), &err, "commit");
+	assert_int_equal(queued(f), 4);
+	ok(as_mail_purge(f->store, 1000, &purged, &err), &err, "purge");
+	assert_int_equal(purged, 2);
+	assert_int_equal(queued(f), 2);
+	/* what is left: the recent one and the one still tried */
+	at_arena *a = at_arena_new(0);
+	as_mail_row row;
+	bool found;
+	ok(OPS(f)->begin(f->store, false, &err), &err, "begin");
+	ok(OPS(f)->mail_next_due(f->store, 1000, a, &row, &found, &err), &err, "next");
+	assert_true(found);
+	assert_int_equal(row.id, trying);
+	OPS(f)->rollback(f->store);
+	ok(as_mail_purge(f->store, 1000, &purged, &err), &err, "purge");
+	assert_int_equal(purged, 0);
+	ok(as_mail_purge(f->store, 6000, &purged, &err), &err, "purge");
+	assert_int_equal(purged, 1);
+	assert_int_equal(queued(f), 1);
+	at_arena_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -637,6 +697,7 @@ int main(void)
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_queue_retry_and_give_up, fx_setup_empty,
 						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_purge, fx_setup_empty, fx_teardown),
 	};
 	if (sodium_init() < 0)
 		return 1;
