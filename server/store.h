@@ -11,7 +11,9 @@
  *   clients learn of the deletion; tombstones older than the horizon are
  *   purged and tokens older than the horizon cannot be answered.  Deleting
  *   a folder drops its items without item tombstones (the folder goes) and
- *   leaves a folder tombstone for its owner.
+ *   leaves a folder tombstone for its owner; folder and access tombstones
+ *   are purged with item tombstones and raise the same horizon, which
+ *   Folder/sync tokens are checked against too.
  * - Items keep a per-field modseq (field_versions) for field-level merge.
  * - A committed write survives kill -9 (SQLite: WAL, synchronous=FULL).
  * - Folder permissions are grants (folder, principal, rights) to a user or a
@@ -282,8 +284,13 @@ typedef struct as_store_ops {
 	int (*item_list)(as_store *s, const char *folder_id, at_arena *a,
 			 as_change_cb *cb, void *ctx, at_error *err);
 
-	/* Purges tombstones deleted at or before `before` (unix time) and raises the
-	 * horizon accordingly; *purged_r = number removed. */
+	/* Forgets old deletions.  The item and folder tombstones deleted at or
+	 * before `before` (unix time) go, and the horizon is raised to the
+	 * newest modseq among them (never lowered); then every folder and
+	 * access tombstone whose modseq is at or below the horizon goes too
+	 * (no token the server still answers needs it; an access tombstone has
+	 * no time of its own, so it goes once a later deletion is purged).
+	 * *purged_r = number of tombstones of the three kinds removed. */
 	int (*purge_tombstones)(as_store *s, int64_t before, int64_t *purged_r,
 				at_error *err);
 

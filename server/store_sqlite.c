@@ -26,7 +26,7 @@ enum stmt_id {
 	S_FOLDER_ADD, S_FOLDER_GET, S_FOLDER_OWNED, S_FOLDER_REMOVED,
 	S_ITEM_GET, S_ITEM_INSERT, S_ITEM_UPDATE, S_ITEM_DELETE, S_TOMB_ADD, S_TOMB_CLEAR,
 	S_CLIENT_ADD, S_CLIENT_GET, S_CHANGES, S_ITEM_LIST,
-	S_TOMB_MAXPURGE, S_TOMB_PURGE,
+	S_TOMB_MAXPURGE, S_TOMB_PURGE, S_FOLDER_TOMB_PURGE, S_ACCESS_TOMB_PURGE,
 	S_FOLDER_TOUCH, S_GROUP_ADD, S_GROUP_BY_NAME, S_GROUP_BY_ID, S_GROUP_LIST,
 	S_GROUP_MEMBERS, S_MEMBER_ADD, S_GROUPS_OF_USER,
 	S_GRANTS_GET, S_GRANT_SET, S_GRANT_DEL, S_FOLDERS_GRANTED,
@@ -95,8 +95,12 @@ static const char *const stmt_sql[S_COUNT] = {
 		      " (modseq > ?2 OR (modseq = ?2 AND item_id > ?3))"
 		      " ORDER BY 2, 1 LIMIT ?4",
 	[S_ITEM_LIST] = "SELECT id, version FROM items WHERE folder_id = ?1 ORDER BY id",
-	[S_TOMB_MAXPURGE] = "SELECT max(modseq) FROM tombstones WHERE deleted_at <= ?1",
+	[S_TOMB_MAXPURGE] = "SELECT max(m) FROM (SELECT max(modseq) AS m FROM tombstones"
+			   " WHERE deleted_at <= ?1 UNION ALL SELECT max(modseq)"
+			   " FROM folder_tombstones WHERE deleted_at <= ?1)",
 	[S_TOMB_PURGE] = "DELETE FROM tombstones WHERE deleted_at <= ?1",
+	[S_FOLDER_TOMB_PURGE] = "DELETE FROM folder_tombstones WHERE modseq <= ?1",
+	[S_ACCESS_TOMB_PURGE] = "DELETE FROM folder_access_tombstones WHERE modseq <= ?1",
 	[S_FOLDER_TOUCH] = "UPDATE folders SET version = ?2 WHERE id = ?1",
 	[S_GROUP_ADD] = "INSERT INTO groups(id, name) VALUES (?1,?2)",
 	[S_GROUP_BY_NAME] = "SELECT id, name FROM groups WHERE name = ?1",
@@ -1608,10 +1612,16 @@ static int sq_item_list(as_store *base, const char *folder_id, at_arena *a,
 	return each_row(s, st, change_row, &rows, err, "list items");
 }
 
+/* The horizon becomes the newest modseq among the item and folder
+ * tombstones deleted at or before `before`; then every folder and access
+ * tombstone at or below the horizon goes too: no token the server still
+ * answers is old enough to need it. */
 static int sq_purge_tombstones(as_store *base, int64_t before, int64_t *purged_r,
 			       at_error *err)
 {
 	sq_store *s = (sq_store *)base;
+	int64_t horizon;
+	*purged_r = 0;
 	sqlite3_stmt *st = stmt(s, S_TOMB_MAXPURGE, err);
 	if (st == NULL)
 		return -1;
@@ -1622,22 +1632,33 @@ static int sq_purge_tombstones(as_store *base, int64_t before, int64_t *purged_r
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW)
 		return db_fail(s, err, "scan tombstones");
-	*purged_r = 0;
-	if (!any)
-		return 0;
-	st = stmt(s, S_HORIZON_SET, err);
-	if (st == NULL)
+	if (any) {
+		if ((st = stmt(s, S_HORIZON_SET, err)) == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 1, max);
+		if (exec_done(s, st, err, "raise horizon") < 0)
+			return -1;
+		if ((st = stmt(s, S_TOMB_PURGE, err)) == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 1, before);
+		if (exec_done(s, st, err, "purge tombstones") < 0)
+			return -1;
+		*purged_r += sqlite3_changes(s->db);
+	}
+	if (get_int(s, S_HORIZON_GET, &horizon, err) < 0)
 		return -1;
-	sqlite3_bind_int64(st, 1, max);
-	if (exec_done(s, st, err, "raise horizon") < 0)
+	if ((st = stmt(s, S_FOLDER_TOMB_PURGE, err)) == NULL)
 		return -1;
-	st = stmt(s, S_TOMB_PURGE, err);
-	if (st == NULL)
+	sqlite3_bind_int64(st, 1, horizon);
+	if (exec_done(s, st, err, "purge folder tombstones") < 0)
 		return -1;
-	sqlite3_bind_int64(st, 1, before);
-	if (exec_done(s, st, err, "purge tombstones") < 0)
+	*purged_r += sqlite3_changes(s->db);
+	if ((st = stmt(s, S_ACCESS_TOMB_PURGE, err)) == NULL)
 		return -1;
-	*purged_r = sqlite3_changes(s->db);
+	sqlite3_bind_int64(st, 1, horizon);
+	if (exec_done(s, st, err, "purge access tombstones") < 0)
+		return -1;
+	*purged_r += sqlite3_changes(s->db);
 	return 0;
 }
 

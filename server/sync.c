@@ -175,7 +175,8 @@ static int check_token(as_ctx *ctx, const char *s, at_token *tok_r, at_error *er
  * version (bumped by every change of its name, place or permissions) is
  * newer.  removed: the user's folders deleted after the token and the
  * folders the user lost sight of after it (access tombstones), except those
- * visible again now. */
+ * visible again now.  A token older than the horizon may have missed purged
+ * folder or access tombstones: cannotCalculateChanges. */
 
 struct folder_sync_state {
 	as_ctx *ctx;
@@ -247,7 +248,7 @@ json_t *as_folder_sync(as_ctx *ctx, json_t *args, at_error *err)
 	}
 	struct folder_sync_state st = {ctx, {NULL, 0}, 0, json_array(), json_array(),
 				       json_array(), json_object(), err};
-	int64_t current;
+	int64_t current, horizon;
 	if (s->ops->begin(s, false, err) < 0)
 		goto done;
 	if (json_is_string(since)) {
@@ -255,11 +256,21 @@ json_t *as_folder_sync(as_ctx *ctx, json_t *args, at_error *err)
 			goto done;
 		st.since = tok.modseq;
 	}
-	if (s->ops->current_modseq(s, &current, err) < 0)
+	if (s->ops->current_modseq(s, &current, err) < 0 ||
+	    s->ops->horizon(s, &horizon, err) < 0)
 		goto done;
 	if (st.since > current) {
 		at_error_set(err, AT_E_INVALID_TOKEN, AT_SCOPE_ACCOUNT, AT_RETRY_FINAL, "sinceToken",
 			     "sinceToken is ahead of this server; was the server's database replaced?");
+		goto done;
+	}
+	/* folder and access tombstones at or below the horizon may be purged:
+	 * the same rule as check_token */
+	if (json_is_string(since) &&
+	    (tok.modseq < horizon || (tok.modseq == horizon && tok.last_id[0] != '\0'))) {
+		at_error_set(err, AT_E_CANNOT_CALCULATE, AT_SCOPE_ACCOUNT, AT_RETRY_FINAL,
+			     "sinceToken", "sinceToken is older than the deletion history kept "
+			     "by the server; read the whole tree with sinceToken null");
 		goto done;
 	}
 	if (load_viewer(ctx, &st.v, err) < 0 ||
