@@ -302,9 +302,10 @@ typedef struct as_store_ops {
 				   const char **item_id_r, at_error *err);
 	int (*directory_entry_set)(as_store *s, const char *principal_id, bool is_group,
 				   const char *item_id, at_error *err);
-	/* Full-text search of the contacts of one folder.  Every contact item
-	 * is indexed as it is written (name, e-mail, company and phone fields;
-	 * case and diacritics folded).  An item matches when each of the words
+	/* Full-text search of the contacts (and distribution lists, by name) of
+	 * one folder.  Every contact and list is indexed as it is written
+	 * (name, e-mail, company and phone fields; case and diacritics
+	 * folded).  An item matches when each of the words
 	 * begins a word of those fields (words are plain text: any search
 	 * syntax of the backend in them is taken literally).  Ids come best
 	 * match first (equal ones by name) until cb returns 1; access is the

@@ -15,7 +15,7 @@
 #include "fts5_query.h"
 #include "log.h"
 
-#define SCHEMA_VERSION 9
+#define SCHEMA_VERSION 10
 
 enum stmt_id {
 	S_BEGIN_READ, S_BEGIN_WRITE, S_COMMIT, S_ROLLBACK,
@@ -363,15 +363,6 @@ static const char *const schema_v5[] = {
 	NULL,
 };
 
-#undef FTS_ROW
-#undef FTS_PHONE
-#undef FTS_DIGITS
-#undef FTS_PHONES
-#undef FTS_COMPANY
-#undef FTS_EMAIL
-#undef FTS_NAME
-#undef FTS_SP
-#undef FTS_F
 
 /* v6: the mail outbox (mail.h) and task alarms (reminders.h).
  *
@@ -532,9 +523,61 @@ static const char *const schema_v9[] = {
 #undef BR_HAS
 #undef BR_ROWS
 
+/* v10: distribution lists are found by Contact/search too (by their name:
+ * the other columns stay empty), so the triggers of v5 index both types. */
+#define FTS_TYPES(r) r "type IN ('contact', 'distributionList')"
+
+static const char *const schema_v10[] = {
+	"DROP TRIGGER IF EXISTS items_search_insert",
+	"DROP TRIGGER IF EXISTS items_search_delete",
+	"DROP TRIGGER IF EXISTS items_search_update",
+	/* the lists there are already */
+	"INSERT OR IGNORE INTO search_docs(item_id) SELECT id FROM items"
+	" WHERE type = 'distributionList'",
+	"INSERT INTO contact_fts(rowid, folder, name, email, company, phone)"
+	" SELECT d.docid, i.folder_id, " FTS_ROW("i.") " FROM items i"
+	" JOIN search_docs d ON d.item_id = i.id WHERE i.type = 'distributionList'",
+	"CREATE TRIGGER items_search_insert AFTER INSERT ON items WHEN " FTS_TYPES("new.")
+	" BEGIN"
+	" INSERT INTO search_docs(item_id) VALUES (new.id);"
+	" INSERT INTO contact_fts(rowid, folder, name, email, company, phone)"
+	"  SELECT docid, new.folder_id, " FTS_ROW("new.") " FROM search_docs"
+	"  WHERE item_id = new.id;"
+	" END",
+	"CREATE TRIGGER items_search_delete AFTER DELETE ON items WHEN " FTS_TYPES("old.")
+	" BEGIN"
+	" DELETE FROM contact_fts WHERE rowid = (SELECT docid FROM search_docs"
+	"  WHERE item_id = old.id);"
+	" DELETE FROM search_docs WHERE item_id = old.id;"
+	" END",
+	"CREATE TRIGGER items_search_update AFTER UPDATE ON items"
+	" WHEN " FTS_TYPES("old.") " OR " FTS_TYPES("new.")
+	" BEGIN"
+	" DELETE FROM contact_fts WHERE rowid = (SELECT docid FROM search_docs"
+	"  WHERE item_id = old.id);"
+	" DELETE FROM search_docs WHERE item_id = old.id AND NOT " FTS_TYPES("new.") ";"
+	" INSERT OR IGNORE INTO search_docs(item_id) SELECT new.id WHERE " FTS_TYPES("new.") ";"
+	" INSERT INTO contact_fts(rowid, folder, name, email, company, phone)"
+	"  SELECT docid, new.folder_id, " FTS_ROW("new.") " FROM search_docs"
+	"  WHERE " FTS_TYPES("new.") " AND item_id = new.id;"
+	" END",
+	NULL,
+};
+
+#undef FTS_TYPES
+#undef FTS_ROW
+#undef FTS_PHONE
+#undef FTS_DIGITS
+#undef FTS_PHONES
+#undef FTS_COMPANY
+#undef FTS_EMAIL
+#undef FTS_NAME
+#undef FTS_SP
+#undef FTS_F
+
 static const char *const *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4,
 						schema_v5, schema_v6, schema_v7, schema_v8,
-						schema_v9};
+						schema_v9, schema_v10};
 
 typedef struct sq_store {
 	as_store base;

@@ -47,10 +47,18 @@ typedef struct fx {
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
+/* SQL turning a database back to schema version 9 (lists not in the search
+ * index; the triggers of v10 stay, the migration replaces them). */
+#define FX_UNDO_SCHEMA_V10 \
+	"DELETE FROM contact_fts WHERE rowid IN (SELECT d.docid FROM search_docs d" \
+	" JOIN items i ON i.id = d.item_id WHERE i.type = 'distributionList');" \
+	" DELETE FROM search_docs WHERE item_id IN" \
+	" (SELECT id FROM items WHERE type = 'distributionList'); PRAGMA user_version = 9;"
+
 /* SQL turning a database back to schema version 8 (before the blob
  * store's tables). */
 #define FX_UNDO_SCHEMA_V9 \
-	"DROP TRIGGER items_blobs_insert; DROP TRIGGER items_blobs_update;" \
+	FX_UNDO_SCHEMA_V10 " DROP TRIGGER items_blobs_insert; DROP TRIGGER items_blobs_update;" \
 	" DROP TRIGGER items_blobs_delete; DROP TABLE blob_refs; DROP TABLE blob_uploads;" \
 	" DROP TABLE blobs; PRAGMA user_version = 8;"
 

@@ -14,6 +14,7 @@
 
 #include "fts5_query.h"
 #include "gab.h"
+#include "groups.h"
 #include "server_fixture.h"
 
 #define GAB AS_GAB_FOLDER_ID
@@ -686,6 +687,36 @@ static void test_migration_from_v4(void **state)
 	json_decref(r);
 }
 
+/* Distribution lists are found by name, in the book (a group's list) and
+ * in a user's folder, also those stored before the index knew lists. */
+static void test_search_lists(void **state)
+{
+	fx *f = *state;
+	at_error err;
+	const as_group *g;
+	if (as_group_create(f->store, f->arena, "night-shift", &g, &err) < 0 ||
+	    as_group_add_member(f->store, f->arena, "night-shift", "alice", &err) < 0)
+		fail_msg("group: %s", err.message);
+	expect_names(f, f->bob, "night", NULL, "night-shift");
+	json_t *create = fx_create("l1", json_pack("{s:s}", "displayName", "Gartenfreunde"));
+	json_object_set_new(json_array_get(json_object_get(create, "create"), 0), "type",
+			    json_string("distributionList"));
+	json_t *r = fx_sync(f, f->alice, f->alice_contacts, NULL, 0, NULL, create, NULL);
+	json_decref(r);
+	expect_names(f, f->alice, "garten", f->alice_contacts, "Gartenfreunde");
+	/* a database of version 9 gets its lists indexed by the migration */
+	as_store_close(&f->store);
+	char path[512];
+	snprintf(path, sizeof(path), "%s/atrium.db", f->dir);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, FX_UNDO_SCHEMA_V10, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	fx_reopen(f);
+	expect_names(f, f->alice, "garten", f->alice_contacts, "Gartenfreunde");
+	expect_names(f, f->bob, "night", NULL, "night-shift");
+}
+
 static void test_fts5_query_text(void **state)
 {
 	at_arena *a = at_arena_new(0);
@@ -727,6 +758,7 @@ int main(void)
 		T(test_query_limits),
 		T(test_search_other_folders),
 		T(test_migration_from_v4),
+		T(test_search_lists),
 		cmocka_unit_test(test_fts5_query_text),
 #undef T
 	};
