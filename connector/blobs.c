@@ -1,12 +1,15 @@
 /* blobs.c — see blobs.h. */
 #include "blobs.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -366,4 +369,85 @@ size_t ac_blob_refs(json_t *fields, const char **ids, const char **types, size_t
 		}
 	}
 	return n;
+}
+
+/* ---- pruning ---------------------------------------------------------------------- */
+
+static void note_refs(json_t *fields, json_t *set)
+{
+	const char *id = ac_jstr(json_object_get(fields, "photo"), "blobId");
+	if (id != NULL)
+		json_object_set_new(set, id, json_true());
+	size_t i;
+	json_t *a;
+	json_array_foreach(json_object_get(fields, "attachments"), i, a)
+		if (ac_jstr(a, "blobId") != NULL)
+			json_object_set_new(set, ac_jstr(a, "blobId"), json_true());
+}
+
+int ac_blob_cache_prune(const char *cache, ac_store *store, int64_t older_than,
+			size_t *removed_r, at_error *err)
+{
+	ac_item_list items = {0};
+	json_t *issues = NULL, *refs = json_object();
+	size_t removed = 0;
+	int ret = -1;
+	if (removed_r != NULL)
+		*removed_r = 0;
+	if (ac_store_items(store, NULL, &items, err) < 0 || ac_store_issues(store, &issues, err) < 0)
+		goto done;
+	for (size_t i = 0; i < items.n; i++) {
+		note_refs(items.v[i]->fields, refs);
+		if (items.v[i]->base_fields != NULL)
+			note_refs(items.v[i]->base_fields, refs);
+	}
+	size_t k;
+	json_t *is;
+	json_array_foreach(issues, k, is)
+		note_refs(json_object_get(is, "fields"), refs);
+	time_t limit = time(NULL) - (time_t)older_than;
+	DIR *top = opendir(cache);
+	if (top == NULL) {
+		ret = 0;  /* nothing cached yet */
+		goto done;
+	}
+	struct dirent *d1;
+	while ((d1 = readdir(top)) != NULL) {
+		if (strlen(d1->d_name) != 2 || !isxdigit((unsigned char)d1->d_name[0]) ||
+		    !isxdigit((unsigned char)d1->d_name[1]))
+			continue;
+		char *sub;
+		if (asprintf(&sub, "%s/%s", cache, d1->d_name) < 0)
+			abort();
+		DIR *dir = opendir(sub);
+		struct dirent *d2;
+		while (dir != NULL && (d2 = readdir(dir)) != NULL) {
+			char id[AT_BLOB_ID_SIZE];
+			if (strlen(d2->d_name) + 9 >= sizeof(id))
+				continue;
+			snprintf(id, sizeof(id), "sha256:%.2s%.62s", d1->d_name, d2->d_name);
+			if (!at_blob_id_valid(id) || json_object_get(refs, id) != NULL)
+				continue;
+			char *path;
+			if (asprintf(&path, "%s/%s", sub, d2->d_name) < 0)
+				abort();
+			struct stat st;
+			if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_mtime <= limit &&
+			    unlink(path) == 0)
+				removed++;
+			free(path);
+		}
+		if (dir != NULL)
+			closedir(dir);
+		free(sub);
+	}
+	closedir(top);
+	if (removed_r != NULL)
+		*removed_r = removed;
+	ret = 0;
+done:
+	ac_item_list_free(&items);
+	json_decref(issues);
+	json_decref(refs);
+	return ret;
 }

@@ -5,8 +5,10 @@
  * memory); the sync engine uploads from the cache (transport.h blob_push)
  * and downloads into it on demand (blob_fetch).  Files are written to
  * PROFILE_DIR/blobs/tmp first, fsynced and renamed into place, and a
- * download is checked against its id before it is kept.  Nothing is ever
- * removed from the cache yet.
+ * download is checked against its id before it is kept.  A cached blob
+ * that no local item and no Sync Issue references any more is removed once
+ * it has not been written for a while (ac_blob_cache_prune(), after each
+ * sync): it can always be downloaded again while the server has it.
  *
  * Ownership: strings returned through _r pointers are malloc'ed and owned
  * by the caller; an ac_blob_writer is owned by its opener and ends with
@@ -68,5 +70,15 @@ int ac_blob_copy_out(const char *cache, const char *id, const char *dest, at_err
  * max, ids and the types given there (NULL when none) borrowed from
  * fields.  Returns how many. */
 size_t ac_blob_refs(json_t *fields, const char **ids, const char **types, size_t max);
+
+/* How long an unreferenced cached blob is kept after it was written. */
+#define AC_BLOB_CACHE_KEEP_SECONDS (7 * 24 * 3600)
+
+/* Removes the cached blobs referenced by no item of the store and no Sync
+ * Issue (photo.blobId, attachments[].blobId) whose file is older than
+ * older_than seconds; *removed_r (may be NULL) gets their number.  Files
+ * that are not blobs (the tmp/ directory, strays) are left alone. */
+int ac_blob_cache_prune(const char *cache, ac_store *store, int64_t older_than,
+			size_t *removed_r, at_error *err);
 
 #endif

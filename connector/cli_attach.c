@@ -25,11 +25,14 @@
 	"       atrium attachments ID [--json]\n" \
 	"       atrium attachments get ID NAME|BLOBID [--out FILE]\n" \
 	"       atrium attachments remove ID NAME\n" \
+	"       atrium attachments prune [--older-than SECONDS]\n" \
 	"\n" \
 	"ID is a contact, appointment or task (local or server id).  attach adds\n" \
 	"FILE (or replaces the attachment of the same name); get downloads it on\n" \
 	"demand into the local cache and copies it to FILE (default: NAME in the\n" \
-	"current directory).  Changes go to the server at the next sync.\n"
+	"current directory).  Changes go to the server at the next sync.  prune\n" \
+	"removes cached files nothing here references any more (every sync does\n" \
+	"it for files older than a week); they can be downloaded again.\n"
 
 static char *cache_dir(ac_cli *cli)
 {
@@ -313,12 +316,45 @@ done:
 	return ret;
 }
 
+static int attachments_prune(ac_cli *cli, int argc, char **argv)
+{
+	long long older = AC_BLOB_CACHE_KEEP_SECONDS;
+	const char *v;
+	int r;
+	for (int i = 0; i < argc; i++) {
+		if ((r = ac_cli_option(argc, argv, &i, "--older-than", &v)) != 0) {
+			char *end;
+			if (r < 0)
+				return AC_EXIT_USAGE;
+			older = strtoll(v, &end, 10);
+			if (*v == '\0' || *end != '\0' || older < 0)
+				return ac_cli_usage("--older-than takes a number of seconds");
+		} else {
+			return ac_cli_usage("unexpected argument \"%s\"", argv[i]);
+		}
+	}
+	at_error err;
+	size_t removed;
+	at_error_clear(&err);
+	if (ac_cli_open_store(cli, &err) < 0)
+		return ac_cli_fail(&err);
+	char *cache = cache_dir(cli);
+	int rc = ac_blob_cache_prune(cache, cli->store, older, &removed, &err);
+	free(cache);
+	if (rc < 0)
+		return ac_cli_fail(&err);
+	printf("removed %zu cached file%s\n", removed, removed == 1 ? "" : "s");
+	return AC_EXIT_OK;
+}
+
 int ac_cmd_attachments(ac_cli *cli, int argc, char **argv)
 {
 	if (argc < 2 || ac_cli_is_help(argv[1])) {
 		fputs(ATTACH_USAGE, argc < 2 ? stderr : stdout);
 		return argc < 2 ? AC_EXIT_USAGE : AC_EXIT_OK;
 	}
+	if (strcmp(argv[1], "prune") == 0)
+		return attachments_prune(cli, argc - 2, argv + 2);
 	if (strcmp(argv[1], "get") == 0)
 		return attachments_get(cli, argc - 2, argv + 2);
 	if (strcmp(argv[1], "remove") == 0) {

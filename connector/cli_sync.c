@@ -20,6 +20,7 @@
 
 #include <sodium.h>
 
+#include "blobs.h"
 #include "common.h"
 #include "daemon.h"
 #include "engine.h"
@@ -274,6 +275,14 @@ int ac_cmd_sync(ac_cli *cli, int argc, char **argv)
 		goto done;
 	}
 	print_stats(&stats);
+	/* cached files nothing references any more (downloadable again) */
+	char *cache = ac_blob_cache_dir(cli->profile->dir);
+	size_t pruned;
+	at_error pe;
+	at_error_clear(&pe);
+	if (ac_blob_cache_prune(cache, cli->store, AC_BLOB_CACHE_KEEP_SECONDS, &pruned, &pe) < 0)
+		at_warn("sync", "blob cache not pruned: %s", pe.message);
+	free(cache);
 	if (stats.errors > 0 || stats.folder_errors > 0)
 		fputs("atrium: some changes were refused; see \"atrium status\"\n", stderr);
 	if (stats.issues > 0)

@@ -194,6 +194,11 @@ json_t *as_blob_upload_finish(as_blob_upload *u, as_ctx *ctx, at_error *err)
 	u->fd = -1;
 	if (ensure_dir(dir, err) < 0)
 		goto done;
+	/* the file goes into place under the write lock, so that garbage
+	 * collection (which removes files under it) never takes a file whose
+	 * row is being written */
+	if (s->ops->begin(s, true, err) < 0)
+		goto done;
 	struct stat st;
 	if (stat(path, &st) == 0 && st.st_size == u->size) {
 		/* the same content is there already */
@@ -201,19 +206,21 @@ json_t *as_blob_upload_finish(as_blob_upload *u, as_ctx *ctx, at_error *err)
 	} else {
 		if (rename(u->tmp_path, path) < 0) {
 			io_fail(err, "move into place", path);
+			s->ops->rollback(s);
 			goto done;
 		}
-		if (fsync_dir(dir, err) < 0)
+		if (fsync_dir(dir, err) < 0) {
+			s->ops->rollback(s);
 			goto done;
+		}
 	}
 	free(u->tmp_path);
 	u->tmp_path = NULL;
-	as_blob b = {.id = id, .size = u->size, .type = kept_type(u),
-		     .created = (int64_t)time(NULL), .uploaded_by = ctx->user->id};
+	int64_t now = (int64_t)time(NULL);
+	as_blob b = {.id = id, .size = u->size, .type = kept_type(u), .created = now,
+		     .uploaded_by = ctx->user->id};
 	bool found = false;
-	if (s->ops->begin(s, true, err) < 0)
-		goto done;
-	if (s->ops->blob_add(s, &b, err) < 0 ||
+	if (s->ops->blob_add(s, &b, err) < 0 || s->ops->blob_touch(s, id, now, err) < 0 ||
 	    s->ops->blob_get(s, id, ctx->arena, &b, &found, err) < 0) {
 		s->ops->rollback(s);
 		goto done;
@@ -389,4 +396,59 @@ int as_blobs_check_item(as_ctx *ctx, json_t *fields, at_error *ie, at_error *err
 		return 1;
 	}
 	return 0;
+}
+
+/* ---- garbage collection ----------------------------------------------------------- */
+
+int as_blob_touch(as_ctx *ctx, const char *blob_id, at_error *err)
+{
+	as_store *s = ctx->store;
+	if (s->ops->begin(s, true, err) < 0)
+		return -1;
+	if (s->ops->blob_touch(s, blob_id, (int64_t)time(NULL), err) < 0 ||
+	    s->ops->commit(s, err) < 0) {
+		s->ops->rollback(s);
+		return -1;
+	}
+	return 0;
+}
+
+int as_blobs_collect(as_store *s, const char *data_dir, int64_t before, int64_t *collected_r,
+		     at_error *err)
+{
+	*collected_r = 0;
+	for (;;) {
+		at_arena *a = at_arena_new(0);
+		const char **ids;
+		size_t n;
+		if (s->ops->begin(s, true, err) < 0) {
+			at_arena_free(&a);
+			return -1;
+		}
+		if (s->ops->blobs_unreferenced(s, before, AS_BLOB_COLLECT_BATCH, a, &ids, &n,
+					       err) < 0)
+			goto fail;
+		for (size_t i = 0; i < n; i++) {
+			char rel[AT_BLOB_REL_PATH_SIZE];
+			if (s->ops->blob_delete(s, ids[i], err) < 0)
+				goto fail;
+			if (at_blob_rel_path(ids[i], rel) < 0)
+				continue;
+			char *path = at_arena_printf(a, "%s/blobs/%s", data_dir, rel);
+			if (unlink(path) < 0 && errno != ENOENT)
+				at_warn(MOD, "blob %s: cannot remove %s: %s", ids[i], path,
+					strerror(errno));
+		}
+		if (s->ops->commit(s, err) < 0)
+			goto fail;
+		*collected_r += (int64_t)n;
+		at_arena_free(&a);
+		if (n < AS_BLOB_COLLECT_BATCH)
+			return 0;
+		continue;
+	fail:
+		s->ops->rollback(s);
+		at_arena_free(&a);
+		return -1;
+	}
 }

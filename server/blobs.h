@@ -20,7 +20,13 @@
  * a photo must sniff as its declared type and stay within
  * AT_PHOTO_MAX_BYTES, the attachments of one item within
  * AT_ATTACHMENT_MAX_BYTES_PER_ITEM; size (and an attachment's type) are set
- * from the blob.  Unreferenced blobs are not collected yet.
+ * from the blob.
+ *
+ * Garbage collection (as_blobs_collect, hourly in the serve loop and
+ * `atriumd blobs collect`): a blob that no item references and that was
+ * neither uploaded nor asked for (HEAD, which a client does right before
+ * referencing it) for AS_BLOB_GRACE_SECONDS goes, row and file, under the
+ * write lock, which an upload also holds while it puts its file in place.
  *
  * Ownership: an as_blob_upload is owned by the caller of
  * as_blob_upload_begin() and freed with as_blob_upload_free() (which
@@ -73,5 +79,19 @@ int as_blob_open(as_ctx *ctx, const char *data_dir, const char *blob_id, as_blob
  * invalidField naming photo or attachments[i], or limitExceeded naming the
  * per-item limit), -1 on a store failure (err). */
 int as_blobs_check_item(as_ctx *ctx, json_t *fields, at_error *ie, at_error *err);
+
+/* How long an unreferenced blob is kept after its last upload or HEAD. */
+#define AS_BLOB_GRACE_SECONDS (24 * 3600)
+#define AS_BLOB_COLLECT_BATCH 500
+
+/* HEAD /api/blob/ID: the blob is about to be referenced (own write
+ * transaction). */
+int as_blob_touch(as_ctx *ctx, const char *blob_id, at_error *err);
+
+/* Removes every unreferenced blob last uploaded or asked for at or before
+ * `before` (UTC seconds), in batches, each its own write transaction;
+ * *collected_r gets their number. */
+int as_blobs_collect(as_store *s, const char *data_dir, int64_t before, int64_t *collected_r,
+		     at_error *err);
 
 #endif

@@ -171,6 +171,11 @@ static enum MHD_Result handle_blob(as_http *h, struct MHD_Connection *conn, cons
 			     "no blob %.80s", url + 10);
 		goto fail;
 	}
+	/* a client asks before it references a blob it has: keep it a while */
+	if (strcmp(method, MHD_HTTP_METHOD_HEAD) == 0 && as_blob_touch(&ctx, b.id, &err) < 0) {
+		close(fd);
+		goto fail;
+	}
 	struct MHD_Response *resp = MHD_create_response_from_fd64((uint64_t)b.size, fd);
 	if (resp == NULL) {
 		close(fd);

@@ -12,6 +12,7 @@
 
 #include "arena.h"
 #include "auth.h"
+#include "blobs.h"
 #include "clock.h"
 #include "config.h"
 #include "folders.h"
@@ -45,6 +46,7 @@ static const char usage[] =
 	"        cannot log in\n"
 	"  resource list --data DIR\n"
 	"  tombstones purge --data DIR --older-than SECONDS\n"
+	"  blobs collect --data DIR --older-than SECONDS\n"
 	"        forget deletions older than SECONDS (clients holding older sync\n"
 	"        tokens then reconcile their folders)\n"
 	"\n"
@@ -273,6 +275,17 @@ static int tombstones_purge(const struct opts *o, as_store *s, at_arena *a, cons
 	return 0;
 }
 
+static int blobs_collect(const struct opts *o, as_store *s, at_arena *a, const char *pw,
+			 at_error *err)
+{
+	int64_t collected;
+	if (as_blobs_collect(s, o->data, (int64_t)time(NULL) - strtoll(o->older_than, NULL, 10),
+			     &collected, err) < 0)
+		return -1;
+	printf("removed %lld unreferenced blobs\n", (long long)collected);
+	return 0;
+}
+
 static bool valid_seconds(const char *v)
 {
 	char *end;
@@ -303,6 +316,8 @@ static const struct admin {
 	{{"resource", "list"}, 2, 0, "resource list --data DIR", resource_list},
 	{{"tombstones", "purge"}, 2, NEEDS_SECONDS,
 	 "tombstones purge --data DIR --older-than SECONDS", tombstones_purge},
+	{{"blobs", "collect"}, 2, NEEDS_SECONDS,
+	 "blobs collect --data DIR --older-than SECONDS", blobs_collect},
 };
 
 static const struct admin *find_admin(const struct opts *o)
@@ -455,6 +470,12 @@ static int cmd_serve(const struct opts *o)
 				at_warn("server", "mail queue purge failed: %s", err.message);
 			else if (purged > 0)
 				at_info("server", "forgot %lld old mail messages", (long long)purged);
+			if (as_blobs_collect(s, conf.data_dir,
+					     (int64_t)time(NULL) - AS_BLOB_GRACE_SECONDS, &purged,
+					     &err) < 0)
+				at_warn("server", "blob collection failed: %s", err.message);
+			else if (purged > 0)
+				at_info("server", "removed %lld unreferenced blobs", (long long)purged);
 			next_purge = time(NULL) + 3600;
 		}
 	}

@@ -380,6 +380,17 @@ typedef struct as_store_ops {
 			     bool *yes_r, at_error *err);
 	int (*blob_referencing)(as_store *s, const char *blob_id, size_t max, at_arena *a,
 				const char ***ids_r, size_t *n_r, at_error *err);
+	/* Garbage collection of blobs (blobs.h as_blobs_collect).
+	 * blob_touch: the blob was asked for (HEAD) or uploaded again at now:
+	 * a client is about to reference it.
+	 * blobs_unreferenced: at most max blobs that no item references and
+	 * that were neither uploaded nor touched after `before` (arena array).
+	 * blob_delete: forgets a blob and its uploaders (the caller removes
+	 * the file, in the same write transaction). */
+	int (*blob_touch)(as_store *s, const char *blob_id, int64_t now, at_error *err);
+	int (*blobs_unreferenced)(as_store *s, int64_t before, size_t max, at_arena *a,
+				  const char ***ids_r, size_t *n_r, at_error *err);
+	int (*blob_delete)(as_store *s, const char *blob_id, at_error *err);
 } as_store_ops;
 
 struct as_store {

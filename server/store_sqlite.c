@@ -15,7 +15,7 @@
 #include "fts5_query.h"
 #include "log.h"
 
-#define SCHEMA_VERSION 10
+#define SCHEMA_VERSION 11
 
 enum stmt_id {
 	S_BEGIN_READ, S_BEGIN_WRITE, S_COMMIT, S_ROLLBACK,
@@ -38,6 +38,7 @@ enum stmt_id {
 	S_MAIL_ADD, S_MAIL_NEXT, S_MAIL_SENT, S_MAIL_FAILED, S_MAIL_PURGE, S_ALARMS_DUE, S_ALARM_SENT,
 	S_LISTS_OF,
 	S_BLOB_ADD, S_BLOB_UPLOAD_ADD, S_BLOB_GET, S_BLOB_UPLOADED, S_BLOB_REFS,
+	S_BLOB_TOUCH, S_BLOB_UNREF, S_BLOB_DEL, S_BLOB_UPLOADS_DEL,
 	S_COUNT
 };
 
@@ -195,6 +196,12 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_BLOB_UPLOAD_ADD] = "INSERT OR IGNORE INTO blob_uploads(blob_id, user_id) VALUES (?1,?2)",
 	[S_BLOB_GET] = "SELECT id, size, type, created, uploaded_by FROM blobs WHERE id = ?1",
 	[S_BLOB_UPLOADED] = "SELECT 1 FROM blob_uploads WHERE blob_id = ?1 AND user_id = ?2",
+	[S_BLOB_TOUCH] = "UPDATE blobs SET touched = ?2 WHERE id = ?1",
+	[S_BLOB_UNREF] = "SELECT id FROM blobs b WHERE coalesce(b.touched, b.created) <= ?1"
+			 " AND NOT EXISTS (SELECT 1 FROM blob_refs r WHERE r.blob_id = b.id)"
+			 " ORDER BY id LIMIT ?2",
+	[S_BLOB_DEL] = "DELETE FROM blobs WHERE id = ?1",
+	[S_BLOB_UPLOADS_DEL] = "DELETE FROM blob_uploads WHERE blob_id = ?1",
 	[S_BLOB_REFS] = "SELECT item_id FROM blob_refs WHERE blob_id = ?1 ORDER BY item_id LIMIT ?2",
 	[S_ALARMS_DUE] = "SELECT item_id, 'reminder', remind_at FROM task_alarms a"
 			 " WHERE open AND remind_at <= ?1 AND NOT EXISTS (SELECT 1 FROM alarms_sent s"
@@ -575,9 +582,16 @@ static const char *const schema_v10[] = {
 #undef FTS_SP
 #undef FTS_F
 
+/* v11: when a blob was last asked for or uploaded again, so that garbage
+ * collection never takes one a client is about to reference. */
+static const char *const schema_v11[] = {
+	"ALTER TABLE blobs ADD COLUMN touched INTEGER",
+	NULL,
+};
+
 static const char *const *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4,
 						schema_v5, schema_v6, schema_v7, schema_v8,
-						schema_v9, schema_v10};
+						schema_v9, schema_v10, schema_v11};
 
 typedef struct sq_store {
 	as_store base;
@@ -1999,6 +2013,57 @@ static int sq_blob_referencing(as_store *base, const char *blob_id, size_t max, 
 	return 0;
 }
 
+static int sq_blob_touch(as_store *base, const char *blob_id, int64_t now, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_BLOB_TOUCH, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, blob_id);
+	sqlite3_bind_int64(st, 2, now);
+	return exec_done(s, st, err, "touch blob");
+}
+
+static int sq_blobs_unreferenced(as_store *base, int64_t before, size_t max, at_arena *a,
+				 const char ***ids_r, size_t *n_r, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_BLOB_UNREF, err);
+	const char **ids = at_arena_alloc(a, (max + 1) * sizeof(*ids));
+	size_t n = 0;
+	int rc = SQLITE_DONE;
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, before);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		ids[n++] = at_arena_strdup(a, (const char *)sqlite3_column_text(st, 0));
+	if (n < max && rc != SQLITE_DONE) {
+		sqlite3_reset(st);
+		return db_fail(s, err, "list unreferenced blobs");
+	}
+	sqlite3_reset(st);
+	*ids_r = ids;
+	*n_r = n;
+	return 0;
+}
+
+static int sq_blob_delete(as_store *base, const char *blob_id, at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_BLOB_UPLOADS_DEL, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, blob_id);
+	if (exec_done(s, st, err, "forget blob uploads") < 0)
+		return -1;
+	st = stmt(s, S_BLOB_DEL, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, blob_id);
+	return exec_done(s, st, err, "forget blob");
+}
+
 static void sq_close(as_store *base)
 {
 	sq_store *s = (sq_store *)base;
@@ -2072,6 +2137,9 @@ static const as_store_ops sqlite_ops = {
 	.blob_get = sq_blob_get,
 	.blob_uploaded = sq_blob_uploaded,
 	.blob_referencing = sq_blob_referencing,
+	.blob_touch = sq_blob_touch,
+	.blobs_unreferenced = sq_blobs_unreferenced,
+	.blob_delete = sq_blob_delete,
 	.alarm_mark_sent = sq_alarm_mark_sent,
 };
 

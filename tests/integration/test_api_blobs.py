@@ -166,6 +166,43 @@ class Blobs(TempDirTestCase):
         r = self.upload("alice", gif(), "application/octet-stream")
         self.assertEqual(r.body["type"], "image/gif")
 
+    def test_garbage_collection(self):
+        """Blobs no item references go after a grace period counted from
+        their last upload or HEAD (the client's "I am about to use it");
+        referenced ones stay, whatever their age."""
+        import time
+        kept, unused, asked = (b"kept " + os.urandom(64), b"unused " + os.urandom(64),
+                               b"asked " + os.urandom(64))
+        for data in (kept, unused, asked):
+            self.assertEqual(self.upload("alice", data).status, 200)
+        r = self.create("alice", "contacts", "contact", {
+            "displayName": "Ann", "attachments": [{"blobId": blob_id(kept), "name": "k.bin"}]})
+        self.assertEqual(r["status"], "ok", r)
+        contact = r["item"]
+        out = self.srv.cli("blobs", "collect", "--older-than", "3600").stdout
+        self.assertIn("removed 0 unreferenced blobs", out)
+        time.sleep(2.2)
+        self.assertEqual(self.api["alice"].request("HEAD", "/api/blob/" + blob_id(asked)).status,
+                         200)
+        out = self.srv.cli("blobs", "collect", "--older-than", "1").stdout
+        self.assertIn("removed 1 unreferenced blobs", out)
+
+        def status(data):
+            return self.api["alice"].request("GET", "/api/blob/" + blob_id(data)).status
+        self.assertEqual((status(kept), status(unused), status(asked)), (200, 404, 200))
+        hexd = blob_id(unused)[7:]
+        self.assertFalse(os.path.exists(os.path.join(self.srv.data, "blobs", hexd[:2],
+                                                     hexd[2:])))
+        # uploaded again, it is back; referenced no more, it goes in its turn
+        self.assertEqual(self.upload("alice", unused).status, 200)
+        self.assertEqual(status(unused), 200)
+        r = self.update("alice", "contacts", contact, {"attachments": None})
+        self.assertEqual(r["status"], "ok", r)
+        time.sleep(2.2)
+        out = self.srv.cli("blobs", "collect", "--older-than", "1").stdout
+        self.assertIn("removed 3 unreferenced blobs", out)
+        self.assertEqual((status(kept), status(unused), status(asked)), (404, 404, 404))
+
     def test_limit_refused_while_streaming(self):
         limit = 25 * MIB
         # a declared length over the limit: refused before the body is sent

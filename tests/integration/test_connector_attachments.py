@@ -190,6 +190,24 @@ class Attachments(TempDirTestCase):
         # a name the item does not have
         cp = self.d1.run("attachments", "get", c1, "nothing", check=False)
         self.assertEqual(cp.returncode, 1)
+        # the laptop's cache still holds the report, which the task keeps, and
+        # the notes, which nothing references any more: a prune takes only
+        # those (a sync does it for files older than a week)
+        def cached(data):
+            hexd = blob_id(data)[7:]
+            return [os.path.join(r, f) for r, _, fs in os.walk(self.d2.home) for f in fs
+                    if f == hexd[2:] and os.path.basename(r) == hexd[:2]]
+        self.assertTrue(cached(report))
+        self.assertEqual(self.d2.run("attachments", "prune").stdout, "removed 0 cached files\n")
+        self.d2.run("attach", t2, self.file("stray.bin", b"stray"))
+        self.d2.run("attachments", "remove", t2, "stray.bin")
+        self.assertTrue(cached(b"stray"))
+        out = self.d2.run("attachments", "prune", "--older-than", "0").stdout
+        self.assertEqual(out, "removed 1 cached file\n")
+        self.assertFalse(cached(b"stray"))
+        self.assertTrue(cached(report))
+        cp = self.d2.run("attachments", "prune", "--older-than", "soon", check=False)
+        self.assertEqual(cp.returncode, 2)
 
     def test_vcard_photo_import_export(self):
         p = png(5, 4)

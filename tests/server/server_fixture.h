@@ -47,10 +47,14 @@ typedef struct fx {
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
+/* SQL turning a database back to schema version 10 (blobs without the
+ * time they were last asked for). */
+#define FX_UNDO_SCHEMA_V11 "ALTER TABLE blobs DROP COLUMN touched; PRAGMA user_version = 10;"
+
 /* SQL turning a database back to schema version 9 (lists not in the search
  * index; the triggers of v10 stay, the migration replaces them). */
 #define FX_UNDO_SCHEMA_V10 \
-	"DELETE FROM contact_fts WHERE rowid IN (SELECT d.docid FROM search_docs d" \
+	FX_UNDO_SCHEMA_V11 " DELETE FROM contact_fts WHERE rowid IN (SELECT d.docid FROM search_docs d" \
 	" JOIN items i ON i.id = d.item_id WHERE i.type = 'distributionList');" \
 	" DELETE FROM search_docs WHERE item_id IN" \
 	" (SELECT id FROM items WHERE type = 'distributionList'); PRAGMA user_version = 9;"
