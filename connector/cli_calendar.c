@@ -936,7 +936,8 @@ static int calendar_list(ac_cli *cli, int argc, char **argv)
 			w->item = it;
 		}
 	}
-	qsort(rows, n_rows, sizeof(*rows), cmp_row);
+	if (n_rows > 1)
+		qsort(rows, n_rows, sizeof(*rows), cmp_row);
 	if (json) {
 		json_t *arr = json_array();
 		for (size_t i = 0; i < n_rows; i++) {

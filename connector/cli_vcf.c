@@ -522,7 +522,7 @@ int ac_cmd_export(ac_cli *cli, int argc, char **argv)
 	ac_item_list items = {0}, unassigned = {0};
 	at_buf all, one;
 	size_t exported = 0, failed = 0;
-	export_run run = {.cli = cli, .a = at_arena_new(0)};
+	export_run run = {.cli = cli, .a = NULL};
 	at_error err;
 	int ret = AC_EXIT_ERROR, r;
 
@@ -570,6 +570,7 @@ int ac_cmd_export(ac_cli *cli, int argc, char **argv)
 	at_error_clear(&err);
 	if (ac_cli_open_store(cli, &err) < 0 || resolve_folder(cli, folder, folder_id, &err) < 0)
 		return ac_cli_fail(&err);
+	run.a = at_arena_new(0);
 	if (ac_store_items(cli->store, folder_id, &items, &err) < 0 ||
 	    /* contacts added before the first sync belong to the default folder */
 	    (folder == NULL && folder_id[0] != '\0' &&
