@@ -123,6 +123,65 @@ bool ac_cli_is_help(const char *arg)
 	       strcmp(arg, "help") == 0;
 }
 
+static bool has_prefix(const char *s, const char *prefix)
+{
+	return s[0] != '\0' && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+int ac_cli_find_item(ac_cli *cli, const char *type, const char *ref, ac_item **it_r,
+		     at_error *err)
+{
+	const char *noun = type;
+	ac_item_list all = {0};
+	*it_r = NULL;
+	if (ac_cli_open_store(cli, err) < 0)
+		return -1;
+	at_error_clear(err);
+	if (ac_store_item_get(cli->store, ref, it_r, err) < 0) {
+		if (strcmp(err->code, AT_E_NOT_FOUND) != 0)
+			return -1;
+		if (strlen(ref) < AC_CLI_MIN_PREFIX)
+			return at_error_set(err, AT_E_NOT_FOUND, AT_SCOPE_ITEM, AT_RETRY_FINAL, "id",
+					    "no %s \"%.80s\" (give at least %d characters of "
+					    "its id)", noun, ref, AC_CLI_MIN_PREFIX);
+		if (ac_store_items(cli->store, NULL, &all, err) < 0)
+			return -1;
+		size_t found = 0;
+		for (size_t i = 0; i < all.n; i++) {
+			ac_item *it = all.v[i];
+			if (strcmp(it->type, type) != 0 || it->state == AC_STATE_DELETED ||
+			    !(has_prefix(it->local_id, ref) || has_prefix(it->server_id, ref)))
+				continue;
+			if (found++ == 0)
+				*it_r = ac_item_copy(it);
+		}
+		ac_item_list_free(&all);
+		if (found != 1) {
+			ac_item_free(it_r);
+			if (found == 0)
+				return at_error_set(err, AT_E_NOT_FOUND, AT_SCOPE_ITEM,
+						    AT_RETRY_FINAL, "id",
+						    "no %s \"%.80s\" in the local store", noun, ref);
+			return at_error_set(err, AT_E_INVALID_ARGUMENTS, AT_SCOPE_ITEM,
+					    AT_RETRY_FINAL, "id", "\"%.80s\" names %zu %ss: give "
+					    "more of the id", ref, found, noun);
+		}
+	}
+	if (strcmp((*it_r)->type, type) != 0) {
+		ac_item_free(it_r);
+		return at_error_set(err, AT_E_NOT_FOUND, AT_SCOPE_ITEM, AT_RETRY_FINAL, "id",
+				    "%.80s is not a%s %s", ref, strchr("aeiou", noun[0]) ? "n" : "",
+				    noun);
+	}
+	if ((*it_r)->state == AC_STATE_DELETED) {
+		ac_item_free(it_r);
+		return at_error_set(err, AT_E_NOT_FOUND, AT_SCOPE_ITEM, AT_RETRY_FINAL, "id",
+				    "%s %.80s has been deleted (the delete is not synced yet)",
+				    noun, ref);
+	}
+	return 0;
+}
+
 int ac_cli_subcommand(ac_cli *cli, int argc, char **argv, const char *what, const char *usage,
 		      const ac_subcommand *table, size_t n)
 {
@@ -371,9 +430,7 @@ static int profile_list(ac_cli *cli, int argc, char **argv)
 	if (ac_profile_list(cli->home, &list, &err) < 0)
 		return ac_cli_fail(&err);
 	if (json) {
-		char *text = json_dumps(list, JSON_INDENT(2));
-		puts(text);
-		free(text);
+		ac_print_json(list);
 	} else {
 		size_t i;
 		json_t *p;

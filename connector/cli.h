@@ -56,6 +56,14 @@ int ac_cli_fail(const at_error *err);
 /* Prints "atrium: MESSAGE" and a hint to --help; returns AC_EXIT_USAGE. */
 int ac_cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool ac_cli_is_help(const char *arg);
+/* The item of type `type` ("task", "appointment") that ref names: a
+ * local or server id, or a unique prefix of one (at least
+ * AC_CLI_MIN_PREFIX characters).  Opens the store.  notFound for none, a
+ * deleted one or one of another type, invalidArguments when a prefix
+ * names several; *it_r is owned by the caller. */
+#define AC_CLI_MIN_PREFIX 4
+int ac_cli_find_item(ac_cli *cli, const char *type, const char *ref, ac_item **it_r,
+		     at_error *err);
 /* One subcommand of a command: fn gets the arguments after its name. */
 typedef struct ac_subcommand {
 	const char *name;

@@ -182,9 +182,7 @@ static int attachments_list(ac_cli *cli, const char *ref, bool as_json)
 		json_array_append_new(out, o);
 	}
 	if (as_json) {
-		char *text = json_dumps(out, JSON_INDENT(2));
-		printf("%s\n", text);
-		free(text);
+		ac_print_json(out);
 	} else if (json_array_size(out) == 0) {
 		printf("no attachments\n");
 	} else {

@@ -554,22 +554,10 @@ done:
 	return ret;
 }
 
-/* The appointment ref names, refusing other item types. */
+/* The appointment ref names: an id or a unique prefix (ac_cli_find_item). */
 static int get_appt(ac_cli *cli, const char *ref, ac_item **it_r, at_error *err)
 {
-	if (ac_cli_open_store(cli, err) < 0 || ac_store_item_get(cli->store, ref, it_r, err) < 0)
-		return -1;
-	if (strcmp((*it_r)->type, "appointment") != 0) {
-		ac_item_free(it_r);
-		return at_error_set(err, AT_E_NOT_FOUND, AT_SCOPE_ITEM, AT_RETRY_FINAL, "id",
-				    "%s is not an appointment", ref);
-	}
-	if ((*it_r)->state == AC_STATE_DELETED) {
-		ac_item_free(it_r);
-		return at_error_set(err, AT_E_NOT_FOUND, AT_SCOPE_ITEM, AT_RETRY_FINAL, "id",
-				    "appointment %s has been deleted", ref);
-	}
-	return 0;
+	return ac_cli_find_item(cli, "appointment", ref, it_r, err);
 }
 
 /* Stores fields as the item's new state (the patch from its current one). */
@@ -959,9 +947,7 @@ static int calendar_list(ac_cli *cli, int argc, char **argv)
 					      "fields", w->fields);
 			json_array_append_new(arr, o);
 		}
-		char *text = json_dumps(arr, JSON_INDENT(2));
-		puts(text);
-		free(text);
+		ac_print_json(arr);
 		json_decref(arr);
 	} else {
 		char mark[160];
@@ -1051,9 +1037,7 @@ static int calendar_show(ac_cli *cli, int argc, char **argv)
 		return ac_cli_fail(&err);
 	if (json) {
 		json_t *o = ac_item_to_json(it);
-		char *text = json_dumps(o, JSON_INDENT(2));
-		puts(text);
-		free(text);
+		ac_print_json(o);
 		json_decref(o);
 		ac_item_free(&it);
 		return AC_EXIT_OK;

@@ -31,13 +31,6 @@
 	"kept version again as a local change (sent by the next sync); discard\n" \
 	"forgets it.\n"
 
-static void print_json(json_t *v)
-{
-	char *text = json_dumps(v, JSON_INDENT(2));
-	puts(text);
-	free(text);
-}
-
 static void title_of(json_t *issue, char *buf, size_t size)
 {
 	const at_item_type *t = at_model_item_type(ac_jstr(issue, "type") ? ac_jstr(issue, "type")
@@ -73,7 +66,7 @@ static int list_issues(ac_cli *cli, bool json, at_error *err)
 	if (ac_store_issues(cli->store, &list, err) < 0)
 		return -1;
 	if (json) {
-		print_json(list);
+		ac_print_json(list);
 	} else if (json_array_size(list) == 0) {
 		puts("no sync issues");
 	} else {
@@ -99,7 +92,7 @@ static int show_issue(ac_cli *cli, const char *ref, bool json, at_error *err)
 		return -1;
 	}
 	if (json) {
-		print_json(issue);
+		ac_print_json(issue);
 	} else {
 		char title[256];
 		title_of(issue, title, sizeof(title));

@@ -441,9 +441,7 @@ static int contacts_list(ac_cli *cli, int argc, char **argv)
 		json_t *arr = json_array();
 		for (size_t k = 0; k < n; k++)
 			json_array_append_new(arr, ac_item_to_json(rows[k].item));
-		char *text = json_dumps(arr, JSON_INDENT(2));
-		puts(text);
-		free(text);
+		ac_print_json(arr);
 		json_decref(arr);
 	} else {
 		char mark[160];
@@ -487,9 +485,7 @@ static int contacts_show(ac_cli *cli, int argc, char **argv)
 		return ac_cli_fail(&err);
 	if (json) {
 		json_t *o = ac_item_to_json(it);
-		char *text = json_dumps(o, JSON_INDENT(2));
-		puts(text);
-		free(text);
+		ac_print_json(o);
 		json_decref(o);
 		ac_item_free(&it);
 		return AC_EXIT_OK;

@@ -172,9 +172,7 @@ static int folders_list(ac_cli *cli, bool json, at_error *err)
 			}
 			json_array_append_new(arr, o);
 		}
-		char *text = json_dumps(arr, JSON_INDENT(2));
-		puts(text);
-		free(text);
+		ac_print_json(arr);
 		json_decref(arr);
 		ret = 0;
 		goto done;
@@ -671,9 +669,7 @@ static int folder_permissions(ac_cli *cli, int argc, char **argv)
 		return ac_cli_fail(&err);
 	json_t *entries = json_object_get(res, "entries");
 	if (json) {
-		char *text = json_dumps(entries, JSON_INDENT(2));
-		puts(text);
-		free(text);
+		ac_print_json(entries);
 	} else {
 		print_entries(entries);
 	}

@@ -268,9 +268,7 @@ int ac_cmd_freebusy(ac_cli *cli, int argc, char **argv)
 		}
 	}
 	if (json) {
-		char *text = json_dumps(entries, JSON_INDENT(2));
-		puts(text);
-		free(text);
+		ac_print_json(entries);
 	} else {
 		print_grid(entries, from, to, zone);
 		if (details)

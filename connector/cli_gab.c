@@ -51,13 +51,6 @@ static const char *first_phone(json_t *fields)
 	return NULL;
 }
 
-static void print_json(json_t *v)
-{
-	char *text = json_dumps(v, JSON_INDENT(2));
-	puts(text);
-	free(text);
-}
-
 static int gab_search(ac_cli *cli, int argc, char **argv)
 {
 	bool json = false;
@@ -109,7 +102,7 @@ static int gab_search(ac_cli *cli, int argc, char **argv)
 	json_decref(args);
 	json_t *items = json_object_get(res, "items");
 	if (json) {
-		print_json(items);
+		ac_print_json(items);
 	} else {
 		const at_item_type *t = at_model_item_type("contact");
 		size_t i;
@@ -224,7 +217,7 @@ static int personal_call(ac_cli *cli, const char *method, json_t *args, bool jso
 	}
 	json_decref(args);
 	if (json)
-		print_json(res);
+		ac_print_json(res);
 	else
 		print_personal(res);
 	json_decref(res);

@@ -51,67 +51,15 @@
 	"the change.  ID is the appointment's local id, its server id, or the\n" \
 	"start of either (at least 4 characters).\n"
 
-#define MIN_PREFIX 4
-
 static const at_item_type *appt_type(void)
 {
 	return at_model_item_type("appointment");
 }
 
-static bool has_prefix(const char *s, const char *prefix)
-{
-	return s[0] != '\0' && strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-/* The appointment ref names: a local or server id, or a unique prefix of
- * one. */
+/* The appointment ref names (ac_cli_find_item). */
 static int get_appt(ac_cli *cli, const char *ref, ac_item **it_r, at_error *err)
 {
-	ac_item_list all = {0};
-	*it_r = NULL;
-	if (ac_cli_open_store(cli, err) < 0)
-		return -1;
-	if (ac_store_item_get(cli->store, ref, it_r, err) < 0) {
-		if (strcmp(err->code, AT_E_NOT_FOUND) != 0)
-			return -1;
-		if (strlen(ref) < MIN_PREFIX)
-			return at_error_set(err, AT_E_NOT_FOUND, AT_SCOPE_ITEM, AT_RETRY_FINAL, "id",
-					    "no appointment \"%.80s\" (give at least %d "
-					    "characters of its id)", ref, MIN_PREFIX);
-		if (ac_store_items(cli->store, NULL, &all, err) < 0)
-			return -1;
-		size_t found = 0;
-		for (size_t i = 0; i < all.n; i++) {
-			ac_item *it = all.v[i];
-			if (strcmp(it->type, "appointment") != 0 || it->state == AC_STATE_DELETED ||
-			    !(has_prefix(it->local_id, ref) || has_prefix(it->server_id, ref)))
-				continue;
-			if (found++ == 0)
-				*it_r = ac_item_copy(it);
-		}
-		ac_item_list_free(&all);
-		if (found != 1) {
-			ac_item_free(it_r);
-			if (found == 0)
-				return at_error_set(err, AT_E_NOT_FOUND, AT_SCOPE_ITEM,
-						    AT_RETRY_FINAL, "id", "no appointment \"%.80s\" "
-						    "in the local store", ref);
-			return at_error_set(err, AT_E_INVALID_ARGUMENTS, AT_SCOPE_ITEM,
-					    AT_RETRY_FINAL, "id", "\"%.80s\" names %zu "
-					    "appointments: give more of the id", ref, found);
-		}
-	}
-	if (strcmp((*it_r)->type, "appointment") != 0) {
-		ac_item_free(it_r);
-		return at_error_set(err, AT_E_NOT_FOUND, AT_SCOPE_ITEM, AT_RETRY_FINAL, "id",
-				    "%.80s is not an appointment", ref);
-	}
-	if ((*it_r)->state == AC_STATE_DELETED) {
-		ac_item_free(it_r);
-		return at_error_set(err, AT_E_NOT_FOUND, AT_SCOPE_ITEM, AT_RETRY_FINAL, "id",
-				    "appointment %.80s has been deleted", ref);
-	}
-	return 0;
+	return ac_cli_find_item(cli, "appointment", ref, it_r, err);
 }
 
 /* "Alice Martin (alice)", "alice", "ada@example.org" */
@@ -208,13 +156,6 @@ static int parse_zone(const char *v, const char **tz_r)
 	return 0;
 }
 
-static void print_json(json_t *v)
-{
-	char *text = json_dumps(v, JSON_INDENT(2));
-	puts(text);
-	free(text);
-}
-
 /* --- list ------------------------------------------------------------------- */
 
 typedef struct row {
@@ -299,7 +240,7 @@ static int invite_list(ac_cli *cli, int argc, char **argv)
 		}
 	}
 	if (json)
-		print_json(arr);
+		ac_print_json(arr);
 	json_decref(arr);
 	free(rows);
 	ac_item_list_free(&items);
@@ -510,7 +451,7 @@ static int invite_proposals(ac_cli *cli, int argc, char **argv)
 		json_array_append_new(arr, o);
 	}
 	if (json) {
-		print_json(arr);
+		ac_print_json(arr);
 	} else if (json_array_size(arr) == 0) {
 		fprintf(stderr, "atrium: nobody proposed another time for appointment %s\n", ref);
 	} else {

@@ -123,9 +123,7 @@ static int mirror_status(ac_cli *cli, bool json)
 	if (ac_cli_open_store(cli, &err) < 0 || ac_mirror_status(cli->store, &st, &err) < 0)
 		return ac_cli_fail(&err);
 	if (json) {
-		char *text = json_dumps(st, JSON_INDENT(2));
-		puts(text);
-		free(text);
+		ac_print_json(st);
 		json_decref(st);
 		return AC_EXIT_OK;
 	}

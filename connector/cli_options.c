@@ -75,9 +75,7 @@ int ac_cmd_options(ac_cli *cli, int argc, char **argv)
 		return ac_cli_fail(&err);
 	json_t *o = ac_options_to_json(&opts);
 	if (json) {
-		char *text = json_dumps(o, JSON_INDENT(2));
-		puts(text);
-		free(text);
+		ac_print_json(o);
 	} else {
 		const char *k;
 		json_t *v;

@@ -434,9 +434,7 @@ int ac_cmd_status(ac_cli *cli, int argc, char **argv)
 	if (ac_cli_open_store(cli, &err) < 0 || collect_status(cli, &st, &err) < 0)
 		return ac_cli_fail(&err);
 	if (json) {
-		char *text = json_dumps(st, JSON_INDENT(2));
-		puts(text);
-		free(text);
+		ac_print_json(st);
 		json_decref(st);
 		return AC_EXIT_OK;
 	}

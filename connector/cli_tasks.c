@@ -85,7 +85,6 @@
 	"(atrium tasks edit) flow back to the one who delegated it.\n"
 
 #define SHORT_ID 8
-#define MIN_PREFIX 4
 #define NO_DUE INT64_MAX
 
 static const at_item_type *task_type(void)
@@ -95,61 +94,10 @@ static const at_item_type *task_type(void)
 
 /* --- finding a task ---------------------------------------------------------------- */
 
-static bool has_prefix(const char *s, const char *prefix)
-{
-	return s[0] != '\0' && strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-/* The task ref names: a local or server id, or a unique prefix of one. */
+/* The task ref names (ac_cli_find_item). */
 static int get_task(ac_cli *cli, const char *ref, ac_item **it_r, at_error *err)
 {
-	ac_item_list all = {0};
-	*it_r = NULL;
-	if (ac_cli_open_store(cli, err) < 0)
-		return -1;
-	at_error_clear(err);
-	if (ac_store_item_get(cli->store, ref, it_r, err) < 0) {
-		if (strcmp(err->code, AT_E_NOT_FOUND) != 0)
-			return -1;
-		if (strlen(ref) < MIN_PREFIX)
-			return at_error_set(err, AT_E_NOT_FOUND, AT_SCOPE_ITEM, AT_RETRY_FINAL, "id",
-					    "no task \"%.80s\" (give at least %d characters of "
-					    "its id)", ref, MIN_PREFIX);
-		if (ac_store_items(cli->store, NULL, &all, err) < 0)
-			return -1;
-		size_t found = 0;
-		for (size_t i = 0; i < all.n; i++) {
-			ac_item *it = all.v[i];
-			if (strcmp(it->type, "task") != 0 || it->state == AC_STATE_DELETED ||
-			    !(has_prefix(it->local_id, ref) || has_prefix(it->server_id, ref)))
-				continue;
-			if (found++ == 0)
-				*it_r = ac_item_copy(it);
-		}
-		ac_item_list_free(&all);
-		if (found != 1) {
-			ac_item_free(it_r);
-			if (found == 0)
-				return at_error_set(err, AT_E_NOT_FOUND, AT_SCOPE_ITEM,
-						    AT_RETRY_FINAL, "id",
-						    "no task \"%.80s\" in the local store", ref);
-			return at_error_set(err, AT_E_INVALID_ARGUMENTS, AT_SCOPE_ITEM,
-					    AT_RETRY_FINAL, "id", "\"%.80s\" names %zu tasks: give "
-					    "more of the id", ref, found);
-		}
-	}
-	if (strcmp((*it_r)->type, "task") != 0) {
-		ac_item_free(it_r);
-		return at_error_set(err, AT_E_NOT_FOUND, AT_SCOPE_ITEM, AT_RETRY_FINAL, "id",
-				    "%.80s is not a task", ref);
-	}
-	if ((*it_r)->state == AC_STATE_DELETED) {
-		ac_item_free(it_r);
-		return at_error_set(err, AT_E_NOT_FOUND, AT_SCOPE_ITEM, AT_RETRY_FINAL, "id",
-				    "task %.80s has been deleted (the delete is not synced yet)",
-				    ref);
-	}
-	return 0;
+	return ac_cli_find_item(cli, "task", ref, it_r, err);
 }
 
 /* --- checking and storing ------------------------------------------------------------ */
@@ -716,9 +664,7 @@ static int tasks_list(ac_cli *cli, int argc, char **argv)
 		json_t *arr = json_array();
 		for (size_t i = 0; i < n_rows; i++)
 			json_array_append_new(arr, ac_item_to_json(rows[i].item));
-		char *text = json_dumps(arr, JSON_INDENT(2));
-		puts(text);
-		free(text);
+		ac_print_json(arr);
 		json_decref(arr);
 	} else {
 		if (n_rows > 0)
@@ -827,9 +773,7 @@ static int tasks_show(ac_cli *cli, int argc, char **argv)
 		return ac_cli_fail(&err);
 	if (json) {
 		json_t *o = ac_item_to_json(it);
-		char *text = json_dumps(o, JSON_INDENT(2));
-		puts(text);
-		free(text);
+		ac_print_json(o);
 		json_decref(o);
 		ac_item_free(&it);
 		return AC_EXIT_OK;

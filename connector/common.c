@@ -520,3 +520,10 @@ void ac_print_unknown_fields(const at_item_type *t, json_t *fields)
 			ac_print_value(k, v);
 	}
 }
+
+void ac_print_json(json_t *v)
+{
+	char *text = json_dumps(v, JSON_INDENT(2));
+	puts(text != NULL ? text : "null");
+	free(text);
+}

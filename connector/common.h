@@ -98,6 +98,8 @@ void ac_user_time_show(const char *wire, const char *zone, char *buf, size_t siz
  * lines indented), yes/no, numbers, lists joined by ", ", other JSON
  * compact. */
 void ac_print_value(const char *label, json_t *v);
+/* v as indented JSON and a line break on stdout (the --json outputs). */
+void ac_print_json(json_t *v);
 struct ac_item;
 /* The lines of a show command about the item's sync state: server id,
  * folder (folder: how to name it; NULL: its id), state, version and the

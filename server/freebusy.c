@@ -160,27 +160,6 @@ static int on_folder(void *ctx, const as_folder *f)
 	return 0;
 }
 
-struct ids_walk {
-	const char **v;
-	size_t n, cap;
-	at_arena *arena;
-};
-
-static int on_id(void *ctx, const as_change *c)
-{
-	struct ids_walk *w = ctx;
-	if (w->n == w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 64;
-		const char **v = at_arena_alloc(w->arena, cap * sizeof(*v));
-		if (w->n > 0)
-			memcpy(v, w->v, w->n * sizeof(*v));
-		w->v = v;
-		w->cap = cap;
-	}
-	w->v[w->n++] = at_arena_strdup(w->arena, c->id);
-	return 0;
-}
-
 typedef struct fb_query {
 	as_ctx *ctx;
 	int64_t from, to;
@@ -333,12 +312,14 @@ static int scan_user(fb_query *q, const as_user *u, spans *sp, json_t *details,
 		if ((q->details || q->exclude != NULL) &&
 		    as_folder_rights(ctx, &fw.v[i], &rights, err) < 0)
 			return -1;
-		struct ids_walk iw = {.arena = ctx->arena};
-		if (s->ops->item_list(s, fw.v[i].id, ctx->arena, on_id, &iw, err) < 0)
+		const char **ids;
+		size_t n_ids;
+		if (s->ops->appointments_in_range(s, fw.v[i].id, q->from, q->to, ctx->arena, &ids,
+						  &n_ids, err) < 0)
 			return -1;
-		for (size_t j = 0; j < iw.n; j++) {
+		for (size_t j = 0; j < n_ids; j++) {
 			as_item it = {0};
-			if (s->ops->item_get(s, iw.v[j], ctx->arena, &it, &found, err) < 0)
+			if (s->ops->item_get(s, ids[j], ctx->arena, &it, &found, err) < 0)
 				return -1;
 			int rc = 0;
 			if (found && strcmp(it.type, "appointment") == 0 && !excluded(q, &it))

@@ -388,6 +388,14 @@ typedef struct as_store_ops {
 	 * blob_delete: forgets a blob and its uploaders (the caller removes
 	 * the file, in the same write transaction). */
 	int (*blob_touch)(as_store *s, const char *blob_id, int64_t now, at_error *err);
+	/* The appointments of a folder that may have an occurrence in [from,
+	 * to) (UTC seconds), arena array of ids: a superset, never missing one
+	 * (recurring ones always come; single ones when their times, widened
+	 * by two days for floating and all-day times, overlap).  The store
+	 * indexes every appointment as it is written. */
+	int (*appointments_in_range)(as_store *s, const char *folder_id, int64_t from,
+				     int64_t to, at_arena *a, const char ***ids_r, size_t *n_r,
+				     at_error *err);
 	int (*blobs_unreferenced)(as_store *s, int64_t before, size_t max, at_arena *a,
 				  const char ***ids_r, size_t *n_r, at_error *err);
 	int (*blob_delete)(as_store *s, const char *blob_id, at_error *err);

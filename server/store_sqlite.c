@@ -15,7 +15,7 @@
 #include "fts5_query.h"
 #include "log.h"
 
-#define SCHEMA_VERSION 11
+#define SCHEMA_VERSION 12
 
 enum stmt_id {
 	S_BEGIN_READ, S_BEGIN_WRITE, S_COMMIT, S_ROLLBACK,
@@ -39,6 +39,7 @@ enum stmt_id {
 	S_LISTS_OF,
 	S_BLOB_ADD, S_BLOB_UPLOAD_ADD, S_BLOB_GET, S_BLOB_UPLOADED, S_BLOB_REFS,
 	S_BLOB_TOUCH, S_BLOB_UNREF, S_BLOB_DEL, S_BLOB_UPLOADS_DEL,
+	S_APPTS_IN_RANGE,
 	S_COUNT
 };
 
@@ -202,6 +203,9 @@ static const char *const stmt_sql[S_COUNT] = {
 			 " ORDER BY id LIMIT ?2",
 	[S_BLOB_DEL] = "DELETE FROM blobs WHERE id = ?1",
 	[S_BLOB_UPLOADS_DEL] = "DELETE FROM blob_uploads WHERE blob_id = ?1",
+	[S_APPTS_IN_RANGE] = "SELECT item_id FROM appt_spans WHERE folder_id = ?1"
+			     " AND (start_at IS NULL OR end_at IS NULL"
+			     " OR (start_at < ?3 AND end_at > ?2)) ORDER BY item_id",
 	[S_BLOB_REFS] = "SELECT item_id FROM blob_refs WHERE blob_id = ?1 ORDER BY item_id LIMIT ?2",
 	[S_ALARMS_DUE] = "SELECT item_id, 'reminder', remind_at FROM task_alarms a"
 			 " WHERE open AND remind_at <= ?1 AND NOT EXISTS (SELECT 1 FROM alarms_sent s"
@@ -589,9 +593,56 @@ static const char *const schema_v11[] = {
 	NULL,
 };
 
+/* v12: when each appointment can be busy (free/busy and conflict checks
+ * read only those that may overlap a range).  A single appointment is
+ * indexed by its start and end as instants (floating times and dates read
+ * as UTC), widened by two days so that any zone they are read in stays
+ * inside; a recurring one (rrule or rdates), or one whose times do not
+ * parse, has NULLs: always a candidate.  Kept by triggers on items like the
+ * other indexes. */
+#define AS_TIME(v) "CAST(strftime('%s', " v ") AS INTEGER)"
+#define AS_RECURS(r) \
+	"(json_extract(" r "fields, '$.rrule') IS NOT NULL" \
+	" OR json_extract(" r "fields, '$.rdates') IS NOT NULL)"
+#define AS_ROW(r) \
+	r "id, " r "folder_id," \
+	" CASE WHEN " AS_RECURS(r) " THEN NULL" \
+	" ELSE " AS_TIME("json_extract(" r "fields, '$.start')") " - 172800 END," \
+	" CASE WHEN " AS_RECURS(r) " THEN NULL" \
+	" ELSE " AS_TIME("json_extract(" r "fields, '$.end')") " + 172800 END"
+
+static const char *const schema_v12[] = {
+	"CREATE TABLE appt_spans(item_id TEXT PRIMARY KEY, folder_id TEXT NOT NULL,"
+	" start_at INTEGER, end_at INTEGER) WITHOUT ROWID",
+	"CREATE INDEX appt_spans_folder ON appt_spans(folder_id, start_at)",
+	"INSERT INTO appt_spans(item_id, folder_id, start_at, end_at)"
+	" SELECT " AS_ROW("i.") " FROM items i WHERE i.type = 'appointment'",
+	"CREATE TRIGGER items_spans_insert AFTER INSERT ON items WHEN new.type = 'appointment'"
+	" BEGIN"
+	" INSERT OR REPLACE INTO appt_spans(item_id, folder_id, start_at, end_at)"
+	"  VALUES (" AS_ROW("new.") ");"
+	" END",
+	"CREATE TRIGGER items_spans_update AFTER UPDATE ON items"
+	" WHEN old.type = 'appointment' OR new.type = 'appointment'"
+	" BEGIN"
+	" DELETE FROM appt_spans WHERE item_id = old.id AND new.type IS NOT 'appointment';"
+	" INSERT OR REPLACE INTO appt_spans(item_id, folder_id, start_at, end_at)"
+	"  SELECT " AS_ROW("new.") " WHERE new.type = 'appointment';"
+	" END",
+	"CREATE TRIGGER items_spans_delete AFTER DELETE ON items WHEN old.type = 'appointment'"
+	" BEGIN"
+	" DELETE FROM appt_spans WHERE item_id = old.id;"
+	" END",
+	NULL,
+};
+
+#undef AS_ROW
+#undef AS_RECURS
+#undef AS_TIME
+
 static const char *const *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4,
 						schema_v5, schema_v6, schema_v7, schema_v8,
-						schema_v9, schema_v10, schema_v11};
+						schema_v9, schema_v10, schema_v11, schema_v12};
 
 typedef struct sq_store {
 	as_store base;
@@ -1336,22 +1387,30 @@ static int id_row(sqlite3_stmt *st, void *p)
 	return 0;
 }
 
+/* The first column of every row of a bound statement, as an arena array
+ * of strings (NULL and 0 for none). */
+static int id_list(sq_store *s, sqlite3_stmt *st, at_arena *a, const char ***ids_r,
+		   size_t *n_r, at_error *err, const char *what)
+{
+	struct id_rows rows = {a, NULL, 0, 0};
+	*ids_r = NULL;
+	*n_r = 0;
+	if (each_row(s, st, id_row, &rows, err, what) < 0)
+		return -1;
+	*ids_r = rows.v;
+	*n_r = rows.n;
+	return 0;
+}
+
 static int sq_groups_of_user(as_store *base, const char *user_id, at_arena *a,
 			     const char ***ids_r, size_t *n_r, at_error *err)
 {
 	sq_store *s = (sq_store *)base;
 	sqlite3_stmt *st = stmt(s, S_GROUPS_OF_USER, err);
-	struct id_rows rows = {a, NULL, 0, 0};
-	*ids_r = NULL;
-	*n_r = 0;
 	if (st == NULL)
 		return -1;
 	bind_text(st, 1, user_id);
-	if (each_row(s, st, id_row, &rows, err, "list groups of user") < 0)
-		return -1;
-	*ids_r = rows.v;
-	*n_r = rows.n;
-	return 0;
+	return id_list(s, st, a, ids_r, n_r, err, "list groups of user");
 }
 
 /* --- grants ---------------------------------------------------------------- */
@@ -1908,27 +1967,10 @@ static int sq_lists_referencing(as_store *base, const char *contact_id, at_arena
 {
 	sq_store *s = (sq_store *)base;
 	sqlite3_stmt *st = stmt(s, S_LISTS_OF, err);
-	size_t n = 0, cap = 8;
-	const char **ids = at_arena_alloc(a, cap * sizeof(*ids));
-	int rc;
 	if (st == NULL)
 		return -1;
 	bind_text(st, 1, contact_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			const char **v = at_arena_alloc(a, 2 * cap * sizeof(*v));
-			memcpy(v, ids, n * sizeof(*v));
-			ids = v;
-			cap *= 2;
-		}
-		ids[n++] = at_arena_strdup(a, (const char *)sqlite3_column_text(st, 0));
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return db_fail(s, err, "list the lists of a contact");
-	*ids_r = ids;
-	*n_r = n;
-	return 0;
+	return id_list(s, st, a, ids_r, n_r, err, "list the lists of a contact");
 }
 
 static int sq_blob_add(as_store *base, const as_blob *b, at_error *err)
@@ -1996,21 +2038,25 @@ static int sq_blob_referencing(as_store *base, const char *blob_id, size_t max, 
 {
 	sq_store *s = (sq_store *)base;
 	sqlite3_stmt *st = stmt(s, S_BLOB_REFS, err);
-	size_t n = 0;
-	const char **ids = at_arena_alloc(a, (max ? max : 1) * sizeof(*ids));
-	int rc;
 	if (st == NULL)
 		return -1;
 	bind_text(st, 1, blob_id);
 	sqlite3_bind_int64(st, 2, (int64_t)max);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max)
-		ids[n++] = at_arena_strdup(a, (const char *)sqlite3_column_text(st, 0));
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return db_fail(s, err, "list the items of a blob");
-	*ids_r = ids;
-	*n_r = n;
-	return 0;
+	return id_list(s, st, a, ids_r, n_r, err, "list the items of a blob");
+}
+
+static int sq_appointments_in_range(as_store *base, const char *folder_id, int64_t from,
+				    int64_t to, at_arena *a, const char ***ids_r, size_t *n_r,
+				    at_error *err)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st = stmt(s, S_APPTS_IN_RANGE, err);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, folder_id);
+	sqlite3_bind_int64(st, 2, from);
+	sqlite3_bind_int64(st, 3, to);
+	return id_list(s, st, a, ids_r, n_r, err, "list appointments of a range");
 }
 
 static int sq_blob_touch(as_store *base, const char *blob_id, int64_t now, at_error *err)
@@ -2029,23 +2075,11 @@ static int sq_blobs_unreferenced(as_store *base, int64_t before, size_t max, at_
 {
 	sq_store *s = (sq_store *)base;
 	sqlite3_stmt *st = stmt(s, S_BLOB_UNREF, err);
-	const char **ids = at_arena_alloc(a, (max + 1) * sizeof(*ids));
-	size_t n = 0;
-	int rc = SQLITE_DONE;
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, before);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
-	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		ids[n++] = at_arena_strdup(a, (const char *)sqlite3_column_text(st, 0));
-	if (n < max && rc != SQLITE_DONE) {
-		sqlite3_reset(st);
-		return db_fail(s, err, "list unreferenced blobs");
-	}
-	sqlite3_reset(st);
-	*ids_r = ids;
-	*n_r = n;
-	return 0;
+	return id_list(s, st, a, ids_r, n_r, err, "list unreferenced blobs");
 }
 
 static int sq_blob_delete(as_store *base, const char *blob_id, at_error *err)
@@ -2137,6 +2171,7 @@ static const as_store_ops sqlite_ops = {
 	.blob_get = sq_blob_get,
 	.blob_uploaded = sq_blob_uploaded,
 	.blob_referencing = sq_blob_referencing,
+	.appointments_in_range = sq_appointments_in_range,
 	.blob_touch = sq_blob_touch,
 	.blobs_unreferenced = sq_blobs_unreferenced,
 	.blob_delete = sq_blob_delete,

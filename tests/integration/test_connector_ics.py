@@ -39,7 +39,8 @@ class Ics(TempDirTestCase):
         super().setUp()
         missing = [f for f in FILES if not os.path.exists(os.path.join(CORPUS, f))]
         if missing:
-            self.skipTest("iCalendar corpus not found: %s" % missing)
+            # the shared corpora belong to the checkout: their absence is a failure
+            self.fail("iCalendar corpus not found: %s" % missing)
         self.srv = self.server()
         self.srv.start()
         self.srv.add_user("alice", "Alice Martin", "alice@example.org", PW)

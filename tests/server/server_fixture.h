@@ -47,9 +47,16 @@ typedef struct fx {
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
+/* SQL turning a database back to schema version 11 (no time index of
+ * appointments). */
+#define FX_UNDO_SCHEMA_V12 \
+	"DROP TRIGGER items_spans_insert; DROP TRIGGER items_spans_update;" \
+	" DROP TRIGGER items_spans_delete; DROP TABLE appt_spans; PRAGMA user_version = 11;"
+
 /* SQL turning a database back to schema version 10 (blobs without the
  * time they were last asked for). */
-#define FX_UNDO_SCHEMA_V11 "ALTER TABLE blobs DROP COLUMN touched; PRAGMA user_version = 10;"
+#define FX_UNDO_SCHEMA_V11 \
+	FX_UNDO_SCHEMA_V12 " ALTER TABLE blobs DROP COLUMN touched; PRAGMA user_version = 10;"
 
 /* SQL turning a database back to schema version 9 (lists not in the search
  * index; the triggers of v10 stay, the migration replaces them). */

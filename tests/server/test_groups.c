@@ -155,7 +155,7 @@ static void test_migration_from_v1(void **state)
 	sqlite3_stmt *st;
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 11);
+	assert_int_equal(sqlite3_column_int(st, 0), 12);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	/* old data kept, new tables usable */

@@ -242,7 +242,7 @@ static void test_migration_indexes_tasks(void **state)
 	assert_int_equal(sqlite3_exec(db, FX_UNDO_SCHEMA_V6, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	fx_reopen(f);
-	assert_int_equal(count_rows(f, "PRAGMA user_version"), 11);
+	assert_int_equal(count_rows(f, "PRAGMA user_version"), 12);
 	char want[256];
 	snprintf(want, sizeof(want), "old1 reminder %lld, old1 overdue %lld", T_0301_0900,
 		 T_0304_0000);

@@ -112,7 +112,7 @@ static void test_migration_creates_schema(void **state)
 	sqlite3_stmt *st;
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 11);
+	assert_int_equal(sqlite3_column_int(st, 0), 12);
 	sqlite3_finalize(st);
 	static const char *const tables[] = {"meta", "users", "tokens", "login_failures",
 					     "folders", "folder_tombstones", "items",
@@ -519,6 +519,75 @@ static void test_tokens_and_login_failures(void **state)
 	at_arena_free(&a);
 }
 
+/* The ids appointments_in_range gives for [from, to), joined by "|" in the
+ * order of the subjects listed in `subjects` (fixture arena). */
+static const char *in_range(fx *f, const char *folder, int64_t from, int64_t to,
+			    json_t *by_subject)
+{
+	at_error err;
+	const char **ids;
+	size_t n;
+	ok(OPS(f)->begin(f->store, false, &err), &err, "begin");
+	ok(OPS(f)->appointments_in_range(f->store, folder, from, to, f->arena, &ids, &n, &err),
+	   &err, "in range");
+	OPS(f)->rollback(f->store);
+	char *out = at_arena_strdup(f->arena, "");
+	const char *k;
+	json_t *v;
+	json_object_foreach(by_subject, k, v)
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(ids[i], json_string_value(v)) == 0)
+				out = at_arena_printf(f->arena, "%s%s%s", out, *out ? "|" : "", k);
+	return out;
+}
+
+/* The time index of appointments: a range gets every appointment that may
+ * have an occurrence in it (recurring ones always; all-day and floating
+ * ones with their margin), never one far away; the migration indexes the
+ * appointments stored before it. */
+static void test_appointments_in_range(void **state)
+{
+	fx *f = *state;
+	const char *cal = fx_default_folder(f, f->alice, AT_MODULE_CALENDAR);
+	static const char *const items[][2] = {
+		{"near", "{\"subject\":\"near\",\"start\":\"2026-03-02T10:00:00Z\","
+			 "\"end\":\"2026-03-02T11:00:00Z\"}"},
+		{"far", "{\"subject\":\"far\",\"start\":\"2027-01-01T10:00:00Z\","
+			"\"end\":\"2027-01-01T11:00:00Z\"}"},
+		{"series", "{\"subject\":\"series\",\"start\":\"2020-01-06T09:00:00Z\","
+			   "\"end\":\"2020-01-06T10:00:00Z\",\"rrule\":\"FREQ=WEEKLY\"}"},
+		{"holiday", "{\"subject\":\"holiday\",\"start\":\"2026-03-04\","
+			    "\"end\":\"2026-03-05\",\"allDay\":true}"},
+		{"floating", "{\"subject\":\"floating\",\"start\":\"2026-03-01T23:30:00\","
+			     "\"end\":\"2026-03-01T23:45:00\"}"},
+	};
+	json_t *ids = json_object();
+	for (size_t i = 0; i < N_ELEMS(items); i++) {
+		json_t *r = fx_sync(f, f->alice, cal, NULL, 0, NULL,
+				    fx_create(items[i][0], json_loads(items[i][1], 0, NULL)), NULL);
+		json_t *res = json_array_get(json_object_get(r, "results"), 0);
+		check(strcmp(fx_str(res, "status"), "ok") == 0, "create %s", items[i][0]);
+		json_object_set_new(ids, items[i][0], json_string(fx_str(res, "id")));
+		json_decref(r);
+	}
+	/* 2026-03-03, 00:00 to 24:00 UTC */
+	const int64_t from = 1772496000, to = 1772582400;
+	assert_string_equal(in_range(f, cal, from, to, ids), "near|series|holiday|floating");
+	assert_string_equal(in_range(f, cal, from + 400 * 86400LL, to + 400 * 86400LL, ids),
+			    "series");
+	/* indexed by the migration too */
+	as_store_close(&f->store);
+	char path[512];
+	snprintf(path, sizeof(path), "%s/atrium.db", f->dir);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, FX_UNDO_SCHEMA_V12, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	fx_reopen(f);
+	assert_string_equal(in_range(f, cal, from, to, ids), "near|series|holiday|floating");
+	json_decref(ids);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -533,6 +602,8 @@ int main(void)
 		T(test_client_id_survives_deletion),
 		T(test_tokens_and_login_failures),
 #undef T
+		cmocka_unit_test_setup_teardown(test_appointments_in_range, fx_setup_users,
+						fx_teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
