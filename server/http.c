@@ -295,7 +295,7 @@ static enum MHD_Result handle(as_http *h, struct MHD_Connection *conn, const cha
 		goto fail;
 	as_ctx ctx = {.store = s, .arena = a, .user = &user, .token_hash = token_hash};
 	if (strcmp(url, "/api/push") == 0) {
-		if (as_push_respond(h->push, conn, &user, &rc, &err) < 0)
+		if (as_push_respond(h->push, s, conn, &user, &rc, &err) < 0)
 			goto fail;
 		goto done;
 	}

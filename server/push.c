@@ -326,8 +326,8 @@ static void release(void *cls)
 	free(s);
 }
 
-int as_push_respond(as_push *h, struct MHD_Connection *conn, const as_user *user,
-		    enum MHD_Result *rc_r, at_error *err)
+int as_push_respond(as_push *h, as_store *store, struct MHD_Connection *conn,
+		    const as_user *user, enum MHD_Result *rc_r, at_error *err)
 {
 	const char *mode = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "mode");
 	const char *since = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "since");
@@ -350,6 +350,9 @@ int as_push_respond(as_push *h, struct MHD_Connection *conn, const as_user *user
 					    AS_PUSH_MAX_WAIT);
 		}
 	}
+	int64_t now_modseq;
+	if (store->ops->current_modseq(store, &now_modseq, err) < 0)
+		return -1;
 	sub *s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		abort();
@@ -377,9 +380,11 @@ int as_push_respond(as_push *h, struct MHD_Connection *conn, const as_user *user
 		return -1;
 	}
 	/* a stream reports what happens from now on; a poll from its token */
-	s->position = poll && since != NULL && tok.modseq <= h->modseq ? tok.modseq : h->modseq;
+	if (now_modseq < h->modseq)
+		now_modseq = h->modseq;
+	s->position = poll && since != NULL && tok.modseq <= now_modseq ? tok.modseq : now_modseq;
 	if (poll && since == NULL)
-		queue(s, NULL, h->modseq);      /* first poll: just the state */
+		queue(s, NULL, now_modseq);     /* first poll: just the state */
 	else if (!poll)
 		at_buf_puts(&s->out, ": atrium push\n\n");
 	s->next = h->subs;

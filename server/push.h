@@ -49,8 +49,10 @@ void as_push_poke(as_push *push);
 
 /* Queues the push response for an authenticated request on conn: 0 with
  * *rc_r set, or -1 with err (bad arguments, too many subscribers) and
- * nothing queued. */
-int as_push_respond(as_push *push, struct MHD_Connection *conn, const as_user *user,
-		    enum MHD_Result *rc_r, at_error *err);
+ * nothing queued.  store is the request's connection: "now" for a new
+ * subscriber is the store's modseq, not the watcher's last look at it,
+ * which may lag behind writes of other processes (the admin commands). */
+int as_push_respond(as_push *push, as_store *store, struct MHD_Connection *conn,
+		    const as_user *user, enum MHD_Result *rc_r, at_error *err);
 
 #endif
