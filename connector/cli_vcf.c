@@ -50,6 +50,7 @@
 #include <sodium.h>
 
 #include "blobs.h"
+#include "cards.h"
 #include "common.h"
 #include "model.h"
 #include "vcard.h"
@@ -120,40 +121,6 @@ typedef struct import_run {
 	size_t n_lists, cap_lists;
 } import_run;
 
-/* The UID a contact's fields carry (in vcardExtra), or NULL. */
-static const char *fields_uid(json_t *fields, at_arena *a)
-{
-	const char *extra = ac_jstr(fields, AT_VCARD_EXTRA_FIELD);
-	for (const char *p = extra; p != NULL && *p != '\0';) {
-		if (strncasecmp(p, "UID:", 4) == 0) {
-			size_t n = strcspn(p + 4, "\r\n");
-			return at_vcard_unescape(at_arena_strndup(a, p + 4, n), a);
-		}
-		p = strchr(p, '\n');
-		if (p != NULL)
-			p++;
-	}
-	return NULL;
-}
-
-/* A reference to a local item: its server id, or "#" and its client id. */
-static const char *item_ref(const ac_item *it, at_arena *a)
-{
-	if (it->server_id[0] != '\0')
-		return at_arena_strdup(a, it->server_id);
-	return at_arena_printf(a, "#%s", it->client_id[0] ? it->client_id : it->local_id);
-}
-
-static void remember_uid(import_run *run, const char *uid, const char *ref)
-{
-	if (uid == NULL || uid[0] == '\0')
-		return;
-	json_object_set_new(run->uids, uid, json_string(ref));
-	if (strncasecmp(uid, "urn:uuid:", 9) != 0)
-		json_object_set_new(run->uids, at_arena_printf(run->a, "urn:uuid:%s", uid),
-				    json_string(ref));
-}
-
 /* The contacts already in the folder, by UID and by server id. */
 static int index_folder(ac_cli *cli, const char *folder_id, import_run *run, at_error *err)
 {
@@ -164,10 +131,10 @@ static int index_folder(ac_cli *cli, const char *folder_id, import_run *run, at_
 		ac_item *it = items.v[i];
 		if (it->state == AC_STATE_DELETED || strcmp(it->type, "contact") != 0)
 			continue;
-		const char *ref = item_ref(it, run->a);
-		remember_uid(run, fields_uid(it->fields, run->a), ref);
+		const char *ref = ac_card_ref(it, run->a);
+		ac_card_index_put(run->uids, ac_card_fields_uid(it->fields, run->a), ref, run->a);
 		if (it->server_id[0] != '\0')
-			remember_uid(run, it->server_id, ref);
+			ac_card_index_put(run->uids, it->server_id, ref, run->a);
 	}
 	ac_item_list_free(&items);
 	return 0;
@@ -345,12 +312,12 @@ static int import_file(ac_cli *cli, const char *path, const char *folder_id, imp
 			json_decref(fields);
 			goto done;
 		}
-		const char *uid = fields_uid(fields, run->a);
+		const char *uid = ac_card_fields_uid(fields, run->a);
 		int rc = ac_store_item_add(cli->store, folder_id, "contact", fields, local_id, err);
 		json_decref(fields);
 		if (rc < 0)
 			goto done;  /* the store failed: the whole import rolls back */
-		remember_uid(run, uid, at_arena_printf(run->a, "#%s", local_id));
+		ac_card_index_put(run->uids, uid, at_arena_printf(run->a, "#%s", local_id), run->a);
 		n->imported++;
 	}
 	ret = 0;
@@ -478,40 +445,23 @@ static void file_name(const char *id, char *buf, size_t size)
 	memcpy(buf + o, ".vcf", 5);
 }
 
-/* The UID a contact is exported with: the one it was imported with, else
- * its server id (local id before its first sync). */
-static const char *export_uid(const ac_item *it, at_arena *a)
-{
-	const char *uid = fields_uid(it->fields, a);
-	if (uid != NULL)
-		return uid;
-	return at_arena_strdup(a, it->server_id[0] != '\0' ? it->server_id : it->local_id);
-}
-
 typedef struct export_run {
 	ac_cli *cli;
 	at_arena *a;
 } export_run;
 
-/* A list member's contact -> the UID its card has. */
+/* A list member's contact -> the UID its card has: the one it was
+ * imported with, else its server id (local id before its first sync). */
 static const char *member_uid(void *ctx, const char *contact_id)
 {
 	export_run *run = ctx;
-	ac_item *it = NULL;
-	at_error e;
-	const char *uid = NULL;
-	at_error_clear(&e);
-	if (contact_id[0] == '#')
-		(void)ac_store_item_get(run->cli->store, contact_id + 1, &it, &e);
-	else
-		(void)ac_store_item_by_server_id(run->cli->store, contact_id, &it, &e);
-	if (it != NULL && it->state != AC_STATE_DELETED && strcmp(it->type, "contact") == 0) {
-		uid = export_uid(it, run->a);
-		if (strncasecmp(uid, "urn:", 4) != 0)
-			uid = at_arena_printf(run->a, "urn:uuid:%s", uid);
-	}
+	ac_item *it = ac_card_member_contact(run->cli->store, contact_id);
+	const char *urn = NULL;
+	if (it != NULL)
+		urn = ac_card_member_urn(
+			it, it->server_id[0] != '\0' ? it->server_id : it->local_id, run->a);
 	ac_item_free(&it);
-	return uid;
+	return urn;
 }
 
 int ac_cmd_export(ac_cli *cli, int argc, char **argv)

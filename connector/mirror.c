@@ -21,6 +21,7 @@
 
 #include "appointment.h"
 #include "arena.h"
+#include "cards.h"
 #include "common.h"
 #include "fields.h"
 #include "ical.h"
@@ -40,19 +41,28 @@
  * (the UID of the file).  Compared with mirror_files.item_hash. */
 #define ITEM_HASH_SQL "ac_hash(i.type, i.fields, i.client_id, i.server_id, i.local_id)"
 
-/* ---- formats: one per item type that has a file form ------------------------ */
+#define LIST_TYPE "distributionList"
+
+typedef struct mirror mirror;
+
+/* ---- formats: one per folder module that has a file form ---------------------- */
 
 typedef struct mirror_format {
 	at_module module;
-	const char *type;   /* item type of the folder's items */
-	const char *ext;    /* file name extension, with its dot */
-	/* Appends the file for valid fields; uid when the fields have none. */
-	int (*render)(json_t *fields, const char *uid, at_buf *out, at_error *err);
-	/* The fields of a file (not yet validated), *line_r the line where
-	 * the item starts; on error *line_r is the line of the error (0 when
-	 * unknown) and err->message has no "line N: " prefix. */
-	int (*parse)(const char *data, size_t len, json_t **fields_r, unsigned *line_r,
-		     at_error *err);
+	const char *ext;      /* file name extension, with its dot */
+	/* The item types that have a file here, the folder's main one first
+	 * (the one mirror_folders.type keeps); NULL-terminated. */
+	const char *types[3];
+	/* Appends the file of an item of type with valid fields; uid when the
+	 * fields have none. */
+	int (*render)(mirror *m, const char *type, json_t *fields, const char *uid,
+		      at_buf *out, at_error *err);
+	/* The type (one of types, static) and fields (not yet validated) of a
+	 * file, *line_r the line where the item starts; on error *line_r is the
+	 * line of the error (0 when unknown) and err->message has no "line N: "
+	 * prefix. */
+	int (*parse)(mirror *m, const char *data, size_t len, const char **type_r,
+		     json_t **fields_r, unsigned *line_r, at_error *err);
 } mirror_format;
 
 /* "line 12: message" -> 12, message moved to the front of err->message. */
@@ -67,23 +77,52 @@ static unsigned take_line(at_error *err)
 	return 0;
 }
 
-static int vcf_render(json_t *fields, const char *uid, at_buf *out, at_error *err)
+/* A list member's contact -> "urn:uuid:UID" of its file (cards.h). */
+typedef struct member_ctx {
+	mirror *m;
+	at_arena *a;
+} member_ctx;
+
+static const char *item_uid(const char *client_id, const char *server_id,
+			    const char *local_id);
+static const char *member_urn(void *ctx, const char *contact_id);
+static const char *member_ref(void *ctx, const char *uri);
+
+static int vcf_render(mirror *m, const char *type, json_t *fields, const char *uid,
+		      at_buf *out, at_error *err)
 {
-	return at_vcard_from_fields(fields, AT_VCARD_V30, uid, out, err);
+	if (strcmp(type, LIST_TYPE) != 0)
+		return at_vcard_from_fields(fields, AT_VCARD_V30, uid, out, err);
+	member_ctx c = {m, at_arena_new(0)};
+	int r = at_vcard_list_from_fields(fields, AT_VCARD_V30, uid, member_urn, &c, out, err);
+	at_arena_free(&c.a);
+	return r;
 }
 
-static int vcf_parse(const char *data, size_t len, json_t **fields_r, unsigned *line_r,
-		     at_error *err)
+/* A contact card, or a KIND:group card (Apple's X-ADDRESSBOOKSERVER-KIND
+ * too): a distribution list. */
+static int vcf_parse(mirror *m, const char *data, size_t len, const char **type_r,
+		     json_t **fields_r, unsigned *line_r, at_error *err)
 {
 	at_arena *a = at_arena_new(0);
 	const at_vcard *card = NULL;
 	int ret = -1;
 	*fields_r = NULL;
 	*line_r = 0;
-	if (at_vcard_parse_one(data, len, a, &card, err) == 0 &&
-	    at_vcard_to_fields(card, fields_r, err) == 0) {
-		ret = 0;
-		*line_r = card->line;
+	*type_r = "contact";
+	if (at_vcard_parse_one(data, len, a, &card, err) == 0) {
+		int r;
+		if (at_vcard_is_list(card)) {
+			*type_r = LIST_TYPE;
+			member_ctx c = {m, a};
+			r = at_vcard_list_to_fields(card, member_ref, &c, fields_r, err);
+		} else {
+			r = at_vcard_to_fields(card, fields_r, err);
+		}
+		if (r == 0) {
+			ret = 0;
+			*line_r = card->line;
+		}
 	}
 	if (ret < 0) {
 		*line_r = take_line(err);
@@ -134,53 +173,6 @@ static int ics_read(const char *data, size_t len, at_ical_kind kind, at_arena *a
 	return 0;
 }
 
-static int event_render(json_t *fields, const char *uid, at_buf *out, at_error *err)
-{
-	at_arena *a = at_arena_new(0);
-	at_ical_item ev;
-	int r = at_appt_to_ical(fields, at_arena_strdup(a, uid), a, &ev, err);
-	if (r == 0) {
-		/* RFC 5545 wants a DTSTAMP: when this file was written (reading
-		 * drops it) */
-		char *stamp = at_arena_alloc(a, 20);
-		time_t now = time(NULL);
-		struct tm tm;
-		gmtime_r(&now, &tm);
-		strftime(stamp, 20, "%Y%m%dT%H%M%SZ", &tm);
-		at_ical_prop *other = at_arena_alloc(a, (ev.n_other + 1) * sizeof(*other));
-		if (ev.n_other > 0)
-			memcpy(other, ev.other, ev.n_other * sizeof(*other));
-		memset(&other[ev.n_other], 0, sizeof(*other));
-		other[ev.n_other].name = "DTSTAMP";
-		other[ev.n_other].value = stamp;
-		ev.other = other;
-		ev.n_other++;
-		r = ics_write(&ev, out, err);
-	}
-	at_arena_free(&a);
-	return r;
-}
-
-static int event_parse(const char *data, size_t len, json_t **fields_r, unsigned *line_r,
-		       at_error *err)
-{
-	at_arena *a = at_arena_new(0);
-	at_ical_calendar *cal = NULL;
-	int r = ics_read(data, len, AT_ICAL_EVENT, a, &cal, line_r, err);
-	*fields_r = NULL;
-	if (r == 0)
-		*line_r = cal->items[0].line;
-	if (r == 0 && at_appt_from_ical(at_appt_ical_new(cal, a), &cal->items[0], fields_r,
-					err) < 0) {
-		r = -1;
-		*line_r = take_line(err);
-		if (*line_r == 0)
-			*line_r = cal->items[0].line;
-	}
-	at_arena_free(&a);
-	return r;
-}
-
 /* A DTSTAMP (RFC 5545 wants one: when this file was written; reading
  * drops it) after the other properties of it. */
 static void add_dtstamp(at_ical_item *it, at_arena *a)
@@ -200,8 +192,49 @@ static void add_dtstamp(at_ical_item *it, at_arena *a)
 	it->n_other++;
 }
 
-static int todo_render(json_t *fields, const char *uid, at_buf *out, at_error *err)
+static int event_render(mirror *m, const char *type, json_t *fields, const char *uid,
+			at_buf *out, at_error *err)
 {
+	(void)m;
+	(void)type;
+	at_arena *a = at_arena_new(0);
+	at_ical_item ev;
+	int r = at_appt_to_ical(fields, at_arena_strdup(a, uid), a, &ev, err);
+	if (r == 0) {
+		add_dtstamp(&ev, a);
+		r = ics_write(&ev, out, err);
+	}
+	at_arena_free(&a);
+	return r;
+}
+
+static int event_parse(mirror *m, const char *data, size_t len, const char **type_r,
+		       json_t **fields_r, unsigned *line_r, at_error *err)
+{
+	(void)m;
+	*type_r = "appointment";
+	at_arena *a = at_arena_new(0);
+	at_ical_calendar *cal = NULL;
+	int r = ics_read(data, len, AT_ICAL_EVENT, a, &cal, line_r, err);
+	*fields_r = NULL;
+	if (r == 0)
+		*line_r = cal->items[0].line;
+	if (r == 0 && at_appt_from_ical(at_appt_ical_new(cal, a), &cal->items[0], fields_r,
+					err) < 0) {
+		r = -1;
+		*line_r = take_line(err);
+		if (*line_r == 0)
+			*line_r = cal->items[0].line;
+	}
+	at_arena_free(&a);
+	return r;
+}
+
+static int todo_render(mirror *m, const char *type, json_t *fields, const char *uid,
+		       at_buf *out, at_error *err)
+{
+	(void)m;
+	(void)type;
 	at_arena *a = at_arena_new(0);
 	at_ical_item todo;
 	int r = at_task_to_ical(fields, at_arena_strdup(a, uid), a, &todo, err);
@@ -213,9 +246,11 @@ static int todo_render(json_t *fields, const char *uid, at_buf *out, at_error *e
 	return r;
 }
 
-static int todo_parse(const char *data, size_t len, json_t **fields_r, unsigned *line_r,
-		      at_error *err)
+static int todo_parse(mirror *m, const char *data, size_t len, const char **type_r,
+		      json_t **fields_r, unsigned *line_r, at_error *err)
 {
+	(void)m;
+	*type_r = "task";
 	at_arena *a = at_arena_new(0);
 	at_ical_calendar *cal = NULL;
 	int r = ics_read(data, len, AT_ICAL_TODO, a, &cal, line_r, err);
@@ -232,12 +267,12 @@ static int todo_parse(const char *data, size_t len, json_t **fields_r, unsigned 
 	return r;
 }
 
-/* The file forms, one per item type.  A folder whose module has no entry
- * (or whose item type the model does not have) gets no directory. */
+/* The file forms, one per module.  A folder whose module has no entry (or
+ * whose main item type the model does not have) gets no directory. */
 static const mirror_format formats[] = {
-	{AT_MODULE_CONTACTS, "contact", ".vcf", vcf_render, vcf_parse},
-	{AT_MODULE_CALENDAR, "appointment", ".ics", event_render, event_parse},
-	{AT_MODULE_TASKS, "task", ".ics", todo_render, todo_parse},
+	{AT_MODULE_CONTACTS, ".vcf", {"contact", LIST_TYPE, NULL}, vcf_render, vcf_parse},
+	{AT_MODULE_CALENDAR, ".ics", {"appointment", NULL}, event_render, event_parse},
+	{AT_MODULE_TASKS, ".ics", {"task", NULL}, todo_render, todo_parse},
 };
 #define N_FORMATS (sizeof(formats) / sizeof(formats[0]))
 
@@ -247,17 +282,45 @@ static const mirror_format *format_of_module(const char *module)
 	if (module == NULL || at_module_parse(module, &m) < 0)
 		return NULL;
 	for (size_t i = 0; i < N_FORMATS; i++)
-		if (formats[i].module == m && at_model_item_type(formats[i].type) != NULL)
+		if (formats[i].module == m && at_model_item_type(formats[i].types[0]) != NULL)
 			return &formats[i];
 	return NULL;
 }
 
+static bool format_has(const mirror_format *f, const char *type)
+{
+	for (size_t t = 0; f->types[t] != NULL; t++)
+		if (strcmp(f->types[t], type) == 0)
+			return true;
+	return false;
+}
+
+/* The format an item type has its file in, or NULL. */
 static const mirror_format *format_of_type(const char *type)
 {
 	for (size_t i = 0; i < N_FORMATS; i++)
-		if (strcmp(formats[i].type, type) == 0)
+		if (format_has(&formats[i], type))
 			return &formats[i];
 	return NULL;
+}
+
+/* The format of a folder by its main type (mirror_folders.type), or NULL. */
+static const mirror_format *format_of_folder(const char *type)
+{
+	for (size_t i = 0; type != NULL && i < N_FORMATS; i++)
+		if (strcmp(formats[i].types[0], type) == 0)
+			return &formats[i];
+	return NULL;
+}
+
+/* SQL ac_mirror_has(folder_type, item_type): whether items of item_type
+ * have a file in a folder of folder_type. */
+static void sql_mirror_has(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	const mirror_format *f = format_of_folder((const char *)sqlite3_value_text(argv[0]));
+	const char *type = (const char *)sqlite3_value_text(argv[1]);
+	sqlite3_result_int(ctx, f != NULL && type != NULL && format_has(f, type));
 }
 
 static bool has_known_ext(const char *name)
@@ -271,13 +334,13 @@ static bool has_known_ext(const char *name)
 	return false;
 }
 
-/* The fields of a file: parsed and valid for the model. */
-static int parse_valid(const mirror_format *f, const char *data, size_t len,
-		       json_t **fields_r, unsigned *line_r, at_error *err)
+/* The type and fields of a file: parsed and valid for the model. */
+static int parse_valid(mirror *m, const mirror_format *f, const char *data, size_t len,
+		       const char **type_r, json_t **fields_r, unsigned *line_r, at_error *err)
 {
-	if (f->parse(data, len, fields_r, line_r, err) < 0)
+	if (f->parse(m, data, len, type_r, fields_r, line_r, err) < 0)
 		return -1;
-	if (at_model_validate(at_model_item_type(f->type), *fields_r, false, err) < 0) {
+	if (at_model_validate(at_model_item_type(*type_r), *fields_r, false, err) < 0) {
 		json_decref(*fields_r);
 		*fields_r = NULL;
 		unsigned l = take_line(err);
@@ -310,24 +373,45 @@ static json_t *field_hashes(json_t *fields)
 	return o;
 }
 
-/* The field hashes of fields as their file reads back (fields that do not
- * survive the file form drop out, as they would when the file is read). */
-static json_t *rendered_hashes(const mirror_format *f, json_t *fields, const char *uid)
+/* Renders the file of an item of type into out, and *hashes_r: the field
+ * hashes of that file as it reads back (fields that do not survive the file
+ * form drop out, as they would when the file is read).  -1 with err set
+ * when the item has no file form. */
+static int render_file(mirror *m, const mirror_format *f, const char *type, json_t *fields,
+		       const char *uid, at_buf *out, json_t **hashes_r, at_error *err)
+{
+	json_t *back = NULL;
+	const char *back_type;
+	unsigned line;
+	at_error e;
+	*hashes_r = NULL;
+	if (f->render(m, type, fields, uid, out, err) < 0)
+		return -1;
+	if (parse_valid(m, f, out->data, out->len, &back_type, &back, &line, &e) == 0 &&
+	    strcmp(back_type, type) == 0) {
+		*hashes_r = field_hashes(back);
+	} else {
+		at_warn(MOD, "a %s does not read back from its own file: %s", type,
+			back == NULL ? e.message : "another kind of item");
+		*hashes_r = field_hashes(fields);
+	}
+	json_decref(back);
+	return 0;
+}
+
+/* The field hashes of an item's file (render_file), or of its fields when it
+ * has no file form. */
+static json_t *rendered_hashes(mirror *m, const mirror_format *f, const char *type,
+			       json_t *fields, const char *uid)
 {
 	at_buf out;
 	at_error e;
-	json_t *back = NULL, *h;
-	unsigned line;
+	json_t *h = NULL;
 	at_buf_init(&out, 0);
-	if (f->render(fields, uid, &out, &e) == 0 &&
-	    parse_valid(f, out.data, out.len, &back, &line, &e) == 0) {
-		h = field_hashes(back);
-	} else {
-		at_warn(MOD, "a %s does not read back from its own file: %s", f->type,
-			e.message);
+	if (render_file(m, f, type, fields, uid, &out, &h, &e) < 0) {
+		at_warn(MOD, "a %s has no file form: %s", type, e.message);
 		h = field_hashes(fields);
 	}
-	json_decref(back);
 	at_buf_free(&out);
 	return h;
 }
@@ -353,7 +437,72 @@ typedef struct mirror {
 	FILE *report;
 	bool txn;           /* the scan's store transaction is open */
 	unsigned txn_n;     /* changes in it */
+	/* {card UID or "urn:uuid:UID": member reference} of every contact,
+	 * built when a list's file is first read; NULL until then and after
+	 * the scan changed a contact */
+	json_t *cards;
 } mirror;
+
+/* ---- distribution list members (cards.h) ----------------------------------------- */
+
+static const char *member_urn(void *ctx, const char *contact_id)
+{
+	member_ctx *c = ctx;
+	ac_item *it = ac_card_member_contact(c->m->store, contact_id);
+	const char *urn = NULL;
+	if (it != NULL)
+		urn = ac_card_member_urn(it, item_uid(it->client_id, it->server_id, it->local_id),
+					 c->a);
+	ac_item_free(&it);
+	return urn;
+}
+
+/* The contacts by the UIDs their files have (their own, else their client
+ * id or server id), and by server id.  Only ids and vcardExtra are read:
+ * memory grows with the number of contacts, not their size. */
+static json_t *card_index(mirror *m)
+{
+	static const char sql[] =
+		"SELECT local_id, client_id, server_id, json_extract(fields, '$.vcardExtra')"
+		" FROM items WHERE type = 'contact' AND state != 'deleted' ORDER BY rowid";
+	json_t *idx = json_object();
+	at_arena *a = at_arena_new(0);
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(m->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		at_warn(MOD, "cannot read the contacts: %s", sqlite3_errmsg(m->db));
+		goto done;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		ac_item it;
+		memset(&it, 0, sizeof(it));
+		snprintf(it.local_id, sizeof(it.local_id), "%s", sqlite3_column_text(st, 0));
+		const char *cid = (const char *)sqlite3_column_text(st, 1),
+			   *sid = (const char *)sqlite3_column_text(st, 2);
+		snprintf(it.client_id, sizeof(it.client_id), "%s", cid != NULL ? cid : "");
+		snprintf(it.server_id, sizeof(it.server_id), "%s", sid != NULL ? sid : "");
+		const char *ref = ac_card_ref(&it, a);
+		const char *own = ac_card_extra_uid((const char *)sqlite3_column_text(st, 3), a);
+		/* the first contact of a UID keeps it */
+		if (it.server_id[0] != '\0' && json_object_get(idx, it.server_id) == NULL)
+			ac_card_index_put(idx, it.server_id, ref, a);
+		const char *uid = own != NULL ? own
+					      : item_uid(it.client_id, it.server_id, it.local_id);
+		if (json_object_get(idx, uid) == NULL)
+			ac_card_index_put(idx, uid, ref, a);
+	}
+done:
+	sqlite3_finalize(st);
+	at_arena_free(&a);
+	return idx;
+}
+
+static const char *member_ref(void *ctx, const char *uri)
+{
+	member_ctx *c = ctx;
+	if (c->m->cards == NULL)
+		c->m->cards = card_index(c->m);
+	return json_string_value(json_object_get(c->m->cards, uri));
+}
 
 /* The scan writes only when a file changed: its transaction is opened on
  * the first change and committed every AC_MIRROR_PAGE changes. */
@@ -462,6 +611,10 @@ static int open_mirror(ac_store *store, mirror *m, ac_mirror_stats *st, FILE *re
 	m->lock = -1;
 	m->st = st;
 	m->report = rep;
+	if (sqlite3_create_function(m->db, "ac_mirror_has", 2,
+				    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_mirror_has,
+				    NULL, NULL) != SQLITE_OK)
+		return db_fail(m, err, "register ac_mirror_has");
 	return ac_store_meta_get(store, META_ROOT, &m->root, err);
 }
 
@@ -494,6 +647,8 @@ static void close_mirror(mirror *m)
 	m->lock = -1;
 	free(m->root);
 	m->root = NULL;
+	json_decref(m->cards);
+	m->cards = NULL;
 }
 
 static int set_meta_now(mirror *m, const char *key, at_error *err)
@@ -978,7 +1133,7 @@ static int sync_folders(mirror *m, at_error *err)
 			}
 			bind_str(st, 1, node->id);
 			bind_str(st, 2, dir);
-			bind_str(st, 3, f->type);
+			bind_str(st, 3, f->types[0]);
 			if (run(m, st, err) < 0) {
 				free(want);
 				free(have);
@@ -1045,7 +1200,8 @@ static int write_gone(mirror *m, at_error *err)
 		" JOIN mirror_folders f ON f.folder_id = m.folder_id"
 		" WHERE m.rowid > ?1 AND m.local_id IS NOT NULL AND NOT EXISTS"
 		" (SELECT 1 FROM items i WHERE i.local_id = m.local_id AND"
-		"  i.folder_id = m.folder_id AND i.type = f.type AND i.state != 'deleted')"
+		"  i.folder_id = m.folder_id AND ac_mirror_has(f.type, i.type) AND"
+		"  i.state != 'deleted')"
 		" ORDER BY m.rowid LIMIT ?2";
 	int64_t after = 0;
 	for (;;) {
@@ -1185,27 +1341,18 @@ static char *new_file_name(mirror *m, const char *folder_id, const char *dir,
 }
 
 /* Renders an item into a temporary file of its directory. */
-static int prepare_write(mirror *m, pending_write *p, const mirror_format *f, json_t *fields,
-			 const char *uid, at_error *err)
+static int prepare_write(mirror *m, pending_write *p, const mirror_format *f, const char *type,
+			 json_t *fields, const char *uid, at_error *err)
 {
 	at_buf out;
 	at_error e;
-	json_t *back = NULL;
-	unsigned line;
 	int ret = -1, fd = -1;
 	at_buf_init(&out, 0);
-	if (f->render(fields, uid, &out, &e) < 0) {
+	if (render_file(m, f, type, fields, uid, &out, &p->base, &e) < 0) {
 		report(m, "mirror: item %s cannot be written as a file: %s", p->local_id,
 		       e.message);
 		ret = 1;
 		goto done;
-	}
-	if (parse_valid(f, out.data, out.len, &back, &line, &e) == 0) {
-		p->base = field_hashes(back);
-	} else {
-		at_warn(MOD, "item %s does not read back from its file: %s", p->local_id,
-			e.message);
-		p->base = field_hashes(fields);
 	}
 	char hex[AC_STORE_HASH_SIZE];
 	hash_hex(out.data, out.len, hex);
@@ -1239,7 +1386,6 @@ static int prepare_write(mirror *m, pending_write *p, const mirror_format *f, js
 done:
 	if (fd >= 0)
 		close(fd);
-	json_decref(back);
 	at_buf_free(&out);
 	return ret;
 }
@@ -1253,7 +1399,7 @@ static int write_changed(mirror *m, at_error *err)
 		" m.error IS NOT NULL, f.dir"
 		" FROM items i CROSS JOIN mirror_folders f"
 		" LEFT JOIN mirror_files m ON m.folder_id = i.folder_id AND m.local_id = i.local_id"
-		" WHERE f.folder_id = i.folder_id AND f.type = i.type AND i.rowid > ?1"
+		" WHERE f.folder_id = i.folder_id AND ac_mirror_has(f.type, i.type) AND i.rowid > ?1"
 		" AND i.state != 'deleted' AND (m.name IS NULL OR m.item_hash IS NULL OR"
 		" m.item_hash != " ITEM_HASH_SQL ")"
 		" ORDER BY i.rowid LIMIT ?2";
@@ -1308,7 +1454,7 @@ static int write_changed(mirror *m, at_error *err)
 						   p->local_id);
 			if (!p->had_row)
 				p->name = new_file_name(m, p->folder_id, p->dir, uid, f->ext);
-			int r = json_is_object(fields) ? prepare_write(m, p, f, fields, uid, err) : 1;
+			int r = json_is_object(fields) ? prepare_write(m, p, f, type, fields, uid, err) : 1;
 			json_decref(fields);
 			if (r < 0) {
 				ret = -1;
@@ -1406,6 +1552,9 @@ typedef struct scan_folder {
 	const mirror_format *f;
 	int dirfd;
 	bool scanned;
+	/* 0: files of the folder's main type (contacts) only; 1: the others
+	 * (lists, whose members name contacts that may be new in this scan) */
+	int pass;
 } scan_folder;
 
 /* A live item of the folder, or NULL. */
@@ -1424,7 +1573,7 @@ static ac_item *folder_item(mirror *m, const scan_folder *sf, const char *local_
 		}
 		return NULL;
 	}
-	if (strcmp(it->folder_id, sf->id) != 0 || strcmp(it->type, sf->f->type) != 0 ||
+	if (strcmp(it->folder_id, sf->id) != 0 || !format_has(sf->f, it->type) ||
 	    it->state == AC_STATE_DELETED)
 		ac_item_free(&it);
 	return it;
@@ -1433,7 +1582,7 @@ static ac_item *folder_item(mirror *m, const scan_folder *sf, const char *local_
 /* The edit a changed file makes: fields whose value in the file differs
  * from what the file held before (base).  *lost_r: the store's values of
  * those fields when the store changed them too (NULL when none). */
-static json_t *file_patch(const mirror_format *f, ac_item *it, json_t *fields,
+static json_t *file_patch(mirror *m, const mirror_format *f, ac_item *it, json_t *fields,
 			  json_t *fh, json_t *base, json_t **lost_r)
 {
 	json_t *patch = json_object(), *lost = NULL, *rh = NULL;
@@ -1451,7 +1600,7 @@ static json_t *file_patch(const mirror_format *f, ac_item *it, json_t *fields,
 		json_t *value = json_object_get(fields, k);
 		json_object_set(patch, k, value != NULL ? value : json_null());
 		if (rh == NULL)
-			rh = rendered_hashes(f, it->fields,
+			rh = rendered_hashes(m, f, it->type, it->fields,
 					     item_uid(it->client_id, it->server_id, it->local_id));
 		json_t *iv = json_object_get(rh, k);
 		if (!ac_json_eq(iv, bv) && !ac_json_eq(iv, fv)) {
@@ -1474,28 +1623,36 @@ static int take_file(mirror *m, const scan_folder *sf, const char *name, const f
 {
 	json_t *fields = NULL, *fh = NULL, *base = NULL, *patch = NULL, *lost = NULL;
 	ac_item *it = NULL;
+	const char *type = NULL;
 	unsigned line = 0;
 	at_error perr;
 	char local_id[AC_ID_SIZE] = "";
 	int ret = -1, rc;
 
 	at_error_clear(&perr);
-	if (parse_valid(sf->f, data, len, &fields, &line, &perr) < 0) {
-		if (line > 0)
-			report(m, "%s/%s:%u: %s", sf->path, name, line, perr.message);
-		else
-			report(m, "%s/%s: %s", sf->path, name, perr.message);
-		if (m->st != NULL)
-			m->st->bad++;
-		return row_put_error(m, sf->id, name, row, sb, hash, perr.message, line, err);
+	if (parse_valid(m, sf->f, data, len, &type, &fields, &line, &perr) < 0)
+		goto bad;
+	if (sf->pass == 0 && strcmp(type, sf->f->types[0]) != 0) {
+		ret = 0;  /* a list: the second pass, after the new contacts */
+		goto done;
 	}
-	fh = field_hashes(fields);
 	it = folder_item(m, sf, row->local_id, err, &rc);
 	if (rc < 0)
 		goto done;
+	if (it != NULL && strcmp(it->type, type) != 0) {
+		at_error_set(&perr, AT_E_INVALID_FIELD, AT_SCOPE_ITEM, AT_RETRY_FINAL, NULL,
+			     "the file now holds a %s but its item is a %s, and an item "
+			     "cannot change its kind (write the %s into a new file)",
+			     type, it->type, type);
+		line = 0;
+		goto bad;
+	}
+	fh = field_hashes(fields);
 	if (it == NULL) {
-		if (ac_store_item_add(m->store, sf->id, sf->f->type, fields, local_id, err) < 0)
+		if (ac_store_item_add(m->store, sf->id, type, fields, local_id, err) < 0)
 			goto done;
+		json_decref(m->cards);  /* a new contact: lists may name it */
+		m->cards = NULL;
 		at_info(MOD, "%s/%s: new item %s", sf->path, name, local_id);
 		if (m->st != NULL)
 			m->st->created++;
@@ -1504,11 +1661,11 @@ static int take_file(mirror *m, const scan_folder *sf, const char *name, const f
 		base = row->base != NULL ? json_loads(row->base, 0, NULL) : NULL;
 		if (!json_is_object(base)) {
 			json_decref(base);
-			base = rendered_hashes(sf->f, it->fields,
+			base = rendered_hashes(m, sf->f, it->type, it->fields,
 					       item_uid(it->client_id, it->server_id,
 							it->local_id));
 		}
-		patch = file_patch(sf->f, it, fields, fh, base, &lost);
+		patch = file_patch(m, sf->f, it, fields, fh, base, &lost);
 		if (json_object_size(patch) > 0) {
 			if (lost != NULL) {
 				json_t *names = json_array();
@@ -1532,6 +1689,8 @@ static int take_file(mirror *m, const scan_folder *sf, const char *name, const f
 			}
 			if (ac_store_item_edit(m->store, local_id, patch, err) < 0)
 				goto done;
+			json_decref(m->cards);  /* its UID may have changed */
+			m->cards = NULL;
 			at_info(MOD, "%s/%s: item %s edited", sf->path, name, local_id);
 			if (m->st != NULL)
 				m->st->modified++;
@@ -1542,12 +1701,21 @@ static int take_file(mirror *m, const scan_folder *sf, const char *name, const f
 	ac_item_free(&it);
 	if (ac_store_item_get(m->store, local_id, &it, err) < 0)
 		goto done;
-	json_t *now = rendered_hashes(sf->f, it->fields,
+	json_t *now = rendered_hashes(m, sf->f, it->type, it->fields,
 				      item_uid(it->client_id, it->server_id, it->local_id));
 	bool current = json_equal(now, fh);
 	json_decref(now);
 	ret = row_put(m, sf->id, name, local_id, sb, hash, fh, NULL, 0,
 		      current ? local_id : NULL, NULL, err);
+	goto done;
+bad:
+	if (line > 0)
+		report(m, "%s/%s:%u: %s", sf->path, name, line, perr.message);
+	else
+		report(m, "%s/%s: %s", sf->path, name, perr.message);
+	if (m->st != NULL)
+		m->st->bad++;
+	ret = row_put_error(m, sf->id, name, row, sb, hash, perr.message, line, err);
 done:
 	ac_item_free(&it);
 	json_decref(fields);
@@ -1702,9 +1870,14 @@ static int scan_one(mirror *m, scan_folder *sf, at_error *err)
 		return io_fail(err, "read", sf->path);
 	int ret = 0;
 	struct dirent *de;
-	while (ret == 0 && (de = readdir(d)) != NULL) {
-		ret = scan_entry(m, sf, de->d_name, err);
-		ret = txn_end(m, false, ret == 0, err);
+	int passes = sf->f->types[1] != NULL ? 2 : 1;
+	for (sf->pass = 0; sf->pass < passes && ret == 0; sf->pass++) {
+		if (sf->pass > 0)
+			rewinddir(d);
+		while (ret == 0 && (de = readdir(d)) != NULL) {
+			ret = scan_entry(m, sf, de->d_name, err);
+			ret = txn_end(m, false, ret == 0, err);
+		}
 	}
 	closedir(d);
 	if (ret == 0)
@@ -1737,7 +1910,8 @@ static int do_scan(mirror *m, at_error *err)
 	if (st == NULL)
 		return -1;
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		const mirror_format *f = format_of_type((const char *)sqlite3_column_text(st, 2));
+		const mirror_format *f =
+			format_of_folder((const char *)sqlite3_column_text(st, 2));
 		if (f == NULL)
 			continue;
 		if (n == cap) {
@@ -1746,7 +1920,7 @@ static int do_scan(mirror *m, at_error *err)
 			if (v == NULL)
 				abort();
 		}
-		v[n] = (scan_folder){col_dup(st, 0), col_dup(st, 1), NULL, f, -1, false};
+		v[n] = (scan_folder){col_dup(st, 0), col_dup(st, 1), NULL, f, -1, false, 0};
 		n++;
 	}
 	sqlite3_finalize(st);

@@ -18,9 +18,12 @@
  * the way, the later one gets "~" and the start of its id.  A renamed or
  * moved folder's directory is renamed.  Each directory holds, per the vdir
  * format (https://vdirsyncer.pimutils.org/en/stable/vdir.html), one file per
- * item — NAME.vcf for contacts (vCard 3.0, lib/vcard.h), NAME.ics for
- * appointments (one VCALENDAR with the event, its overridden instances and
- * their VTIMEZONEs, lib/ical.h + lib/appointment.h) — and the metadata files
+ * item — NAME.vcf for contacts (vCard 3.0, lib/vcard.h) and for the
+ * distribution lists of a contacts folder (group cards: Apple's
+ * X-ADDRESSBOOKSERVER-KIND:group form in 3.0; KIND:group 4.0 cards are read
+ * too), NAME.ics for appointments (one VCALENDAR with the event, its
+ * overridden instances and their VTIMEZONEs, lib/ical.h + lib/appointment.h)
+ * and for tasks (a VTODO, lib/task.h) — and the metadata files
  * `displayname` (the folder's display name) and `color` (written once with a
  * colour picked from the folder id; a colour set by the user is kept).  A
  * file the mirror writes is named after the item's clientId (else its server
@@ -28,9 +31,22 @@
  * an appointment's uid field) or else that same id.  A file made by someone
  * else keeps its name.  Files are written atomically: a temporary file
  * (".atrium-*.tmp", ignored by every vdir reader), its data synced, then
- * renamed over the old one.  Tasks: the format table in mirror.c gets a
- * tasks entry (VTODO) once the task item type exists; until then tasks
- * folders have no directory.
+ * renamed over the old one.
+ *
+ * Lists.  A member that references a contact is a MEMBER line naming the
+ * UID of the contact's file ("urn:uuid:UID", cards.h); reading a list file
+ * turns such a URN back into a reference to the contact of this store
+ * whose file has that UID (or whose server id it is), and keeps a URN that
+ * names no contact verbatim (vcardExtra).  A scan reads a folder's contact
+ * files before its list files, so a new list may name a contact created in
+ * the same scan.  A file is a contact or a list for good: a contact's file
+ * rewritten as a group card (or the reverse) is reported and left alone;
+ * the new kind goes into a new file.
+ *
+ * Not in the files: photos and attachments (blobs.h) — the files carry no
+ * PHOTO nor ATTACH, and an edit of a file leaves an item's photo and
+ * attachments as they are (a field absent from both the file and its last
+ * version is no change).
  *
  * Bookkeeping.  The store's tables mirror_folders (folder -> directory) and
  * mirror_files (one row per file: the item, the file's mtime, size, inode

@@ -12,8 +12,11 @@
  * changed on both sides keeps the store's value as a Sync Issue, a file
  * changed after the scan is not overwritten, a missing directory deletes
  * nothing.  Appointments: .ics files both ways; a task, two events in one
- * file or an event the model refuses are reported.  Enable refuses a
- * non-empty directory. */
+ * file or an event the model refuses are reported.  Distribution lists:
+ * group cards beside the contacts, members naming the UIDs of the contacts'
+ * files both ways (a new list naming a new contact of the same scan too), a
+ * contact's file turned into a group refused.  Enable refuses a non-empty
+ * directory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -679,6 +682,151 @@ static void test_calendar_files(void **state)
 	free(ics);
 }
 
+/* ---- distribution lists ---------------------------------------------------------- */
+
+/* The item of a folder whose field key has value, or NULL (caller frees). */
+static ac_item *find_item(fixture *fx, const char *type, const char *key, const char *value)
+{
+	ac_item_list items;
+	at_error err;
+	ac_item *found = NULL;
+	assert_int_equal(ac_store_items(fx->store, "fC", &items, &err), 0);
+	for (size_t i = 0; i < items.n && found == NULL; i++) {
+		const char *v = ac_jstr(items.v[i]->fields, key);
+		if (strcmp(items.v[i]->type, type) == 0 && v != NULL && strcmp(v, value) == 0)
+			found = get(fx, items.v[i]->local_id);
+	}
+	ac_item_list_free(&items);
+	return found;
+}
+
+static void test_lists(void **state)
+{
+	fixture *fx = *state;
+	ac_mirror_stats st;
+	at_error err;
+	char *ada = add(fx, "{\"firstName\":\"Ada\",\"lastName\":\"Lovelace\","
+			    "\"email1\":\"ada@example.org\"}");
+	char *charles = add(fx, "{\"firstName\":\"Charles\",\"lastName\":\"Babbage\","
+				"\"email1\":\"cb@example.org\"}");
+	server_put(fx, ada, "s-ada", "{}");
+	server_put(fx, charles, "s-charles", "{}");
+	json_t *lf = json_loads("{\"displayName\":\"Engine team\",\"members\":["
+				"{\"contactId\":\"s-ada\",\"name\":\"Ada Lovelace\","
+				"\"address\":\"ada@example.org\"},"
+				"{\"name\":\"Luigi\",\"address\":\"luigi@example.org\"}]}",
+				0, NULL);
+	char team[AC_ID_SIZE];
+	assert_int_equal(ac_store_item_add(fx->store, "fC", "distributionList", lf, team, &err),
+			 0);
+	json_decref(lf);
+	server_put(fx, team, "s-team", "{}");
+	enable(fx);
+
+	/* the list is a group card beside the contacts; its contact member names
+	 * the UID of Ada's file */
+	assert_int_equal(count_files(fx, "contacts/Contacts", ".vcf"), 3);
+	char *team_rel = file_of(fx, team);
+	char *vcf = slurp(fx, team_rel);
+	assert_non_null(vcf);
+	assert_non_null(strstr(vcf, "X-ADDRESSBOOKSERVER-KIND:group"));
+	assert_non_null(strstr(vcf, "FN:Engine team"));
+	char want[128];
+	snprintf(want, sizeof(want), ":urn:uuid:%s\r\n", ada);
+	assert_non_null(strstr(vcf, want));
+	assert_non_null(strstr(vcf, "mailto:luigi@example.org"));
+	char *ada_rel = file_of(fx, ada);
+	char *ada_vcf = slurp(fx, ada_rel);
+	snprintf(want, sizeof(want), "UID:%s\r\n", ada);
+	assert_non_null(strstr(ada_vcf, want));
+	free(ada_vcf);
+	free(ada_rel);
+
+	/* nothing changed: nothing taken in */
+	do_scan(fx, &st, NULL);
+	assert_int_equal(st.created + st.modified + st.deleted + st.bad, 0);
+
+	/* by hand: Charles joins the team; a new contact and a new list naming
+	 * her, written together (the list is read after the contact, whatever
+	 * order the directory lists them in) */
+	char *pos = strstr(vcf, "END:VCARD");
+	char edited[4096];
+	snprintf(edited, sizeof(edited),
+		 "%.*sX-ADDRESSBOOKSERVER-MEMBER:urn:uuid:%s\r\nEND:VCARD\r\n",
+		 (int)(pos - vcf), vcf, charles);
+	spit(fx, team_rel, edited);
+	spit(fx, "contacts/Contacts/a-club.vcf",
+	     "BEGIN:VCARD\r\nVERSION:4.0\r\nKIND:group\r\nUID:club-1\r\nFN:Navy club\r\n"
+	     "MEMBER:urn:uuid:grace-1\r\nMEMBER:urn:uuid:nobody-known\r\nEND:VCARD\r\n");
+	spit(fx, "contacts/Contacts/z-grace.vcf",
+	     "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:grace-1\r\nFN:Grace Hopper\r\n"
+	     "N:Hopper;Grace;;;\r\nEMAIL:grace@navy.example\r\nEND:VCARD\r\n");
+	do_scan(fx, &st, NULL);
+	assert_int_equal(st.created, 2);
+	assert_int_equal(st.modified, 1);
+	assert_int_equal(st.bad, 0);
+
+	ac_item *it = get(fx, team);
+	assert_string_equal(it->type, "distributionList");
+	json_t *members = json_object_get(it->fields, "members");
+	assert_int_equal(json_array_size(members), 3);
+	assert_string_equal(ac_jstr(json_array_get(members, 0), "contactId"), "s-ada");
+	assert_string_equal(ac_jstr(json_array_get(members, 1), "address"), "luigi@example.org");
+	assert_null(json_object_get(json_array_get(members, 1), "contactId"));
+	assert_string_equal(ac_jstr(json_array_get(members, 2), "contactId"), "s-charles");
+	ac_item_free(&it);
+	ac_item *grace = find_item(fx, "contact", "lastName", "Hopper");
+	ac_item *club = find_item(fx, "distributionList", "displayName", "Navy club");
+	assert_non_null(grace);
+	assert_non_null(club);
+	members = json_object_get(club->fields, "members");
+	assert_int_equal(json_array_size(members), 1);
+	snprintf(want, sizeof(want), "#%s", grace->client_id);
+	assert_string_equal(ac_jstr(json_array_get(members, 0), "contactId"), want);
+	/* a member naming no known contact is kept as it was written */
+	assert_non_null(strstr(ac_jstr(club->fields, "vcardExtra"), "nobody-known"));
+	ac_item_free(&club);
+
+	/* the files show the items: nothing to write, nothing new */
+	do_write(fx, &st);
+	do_scan(fx, &st, NULL);
+	assert_int_equal(st.created + st.modified + st.deleted + st.bad, 0);
+
+	/* a contact's file turned into a group card: refused, nothing changed */
+	char *charles_rel = file_of(fx, charles);
+	spit(fx, charles_rel,
+	     "BEGIN:VCARD\r\nVERSION:4.0\r\nKIND:group\r\nFN:Babbage fans\r\nEND:VCARD\r\n");
+	char *report = NULL;
+	do_scan(fx, &st, &report);
+	assert_int_equal(st.bad, 1);
+	assert_int_equal(st.modified + st.created + st.deleted, 0);
+	assert_non_null(strstr(report, "cannot change its kind"));
+	free(report);
+	it = get(fx, charles);
+	assert_string_equal(it->type, "contact");
+	assert_string_equal(ac_jstr(it->fields, "lastName"), "Babbage");
+	ac_item_free(&it);
+
+	/* a removed list file is a local delete of the list only */
+	char *p = fpath(fx, team_rel);
+	assert_int_equal(unlink(p), 0);
+	free(p);
+	do_scan(fx, &st, NULL);
+	assert_int_equal(st.deleted, 1);
+	it = get(fx, team);
+	assert_int_equal(it->state, AC_STATE_DELETED);
+	ac_item_free(&it);
+	it = get(fx, ada);
+	assert_int_not_equal(it->state, AC_STATE_DELETED);
+	ac_item_free(&it);
+	ac_item_free(&grace);
+	free(vcf);
+	free(team_rel);
+	free(charles_rel);
+	free(ada);
+	free(charles);
+}
+
 static void test_enable_disable(void **state)
 {
 	fixture *fx = *state;
@@ -726,6 +874,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scan_missing_dir_deletes_nothing, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_calendar_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enable_disable, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

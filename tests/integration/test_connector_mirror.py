@@ -5,6 +5,10 @@ and the real vdir clients from Debian: khard, khal, todoman.
   a contact edited with `khard edit`, one made with `khard new` and one
   removed with `khard remove` reach the server with one `atrium sync` and
   then device 2 (its store and its own mirror, read by khard again).
+- Distribution lists are group cards in the contacts directory: a list
+  imported on device 2 is a file on device 1 whose member names the
+  contact's card UID; a member added there by hand reaches the server as a
+  reference to the contact, and device 2.
 - A file that does not parse is reported as PATH:LINE: message by the sync
   and in `mirror status --json`, left untouched, and nothing reaches the
   server; once fixed, it is an edit like any other.
@@ -187,6 +191,65 @@ class Mirror(TempDirTestCase):
             self.assertEqual(f.read(), "Contacts")
 
         # nothing left to do on either side
+        for dev in (self.d1, self.d2):
+            cp = dev.run("sync")
+            self.assertNotIn("mirror", cp.stdout)
+            self.assertIn(" 0 received, 0 sent,", cp.stdout)
+
+    def test_lists_two_devices(self):
+        """Distribution lists are group cards beside the contacts."""
+        vcf = os.path.join(self.tmp, "team.vcf")
+        with open(vcf, "w", newline="") as f:
+            f.write("BEGIN:VCARD\r\nVERSION:4.0\r\nUID:ada-1\r\nFN:Ada Lovelace\r\n"
+                    "N:Lovelace;Ada;;;\r\nEMAIL:ada@example.org\r\nEND:VCARD\r\n"
+                    "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:cb-1\r\nFN:Charles Babbage\r\n"
+                    "N:Babbage;Charles;;;\r\nEMAIL:cb@example.org\r\nEND:VCARD\r\n"
+                    "BEGIN:VCARD\r\nVERSION:4.0\r\nKIND:group\r\nUID:team-1\r\n"
+                    "FN:Engine team\r\nMEMBER:urn:uuid:ada-1\r\nEND:VCARD\r\n")
+        self.d2.run("import", "vcf", vcf)
+        self.d2.run("sync")
+        cp = self.d1.run("sync")
+        self.assertIn("mirror written: 3 written", cp.stdout)
+        on_server = {f.get("lastName") or f.get("displayName"): f
+                     for f in self.server_items("contacts")}
+        self.assertEqual(sorted(on_server), ["Babbage", "Engine team", "Lovelace"])
+        team = on_server["Engine team"]
+        self.assertEqual(len(team["members"]), 1)
+        ada_sid = team["members"][0]["contactId"]
+        self.assertEqual(on_server["Lovelace"]["email1"], "ada@example.org")
+
+        # the list's file on device 1, the member named by Ada's card UID
+        d = os.path.join(self.m1, "contacts", "Contacts")
+        groups = [n for n in os.listdir(d) if n.endswith(".vcf") and
+                  "KIND:group" in self.read(os.path.join(d, n))]
+        self.assertEqual(len(groups), 1, os.listdir(d))
+        path = os.path.join(d, groups[0])
+        text = self.read(path)
+        self.assertIn("FN:Engine team\r\n", text)
+        self.assertIn(":urn:uuid:ada-1\r\n", text)
+        # khard reads the directory with the group card in it
+        self.assertEqual(self.khard_names(self.m1),
+                         ["Ada Lovelace", "Charles Babbage", "Engine team"])
+
+        # Charles joins, by hand, by the UID of his card
+        with open(path, "w", newline="") as f:
+            f.write(text.replace("END:VCARD",
+                                 "X-ADDRESSBOOKSERVER-MEMBER:urn:uuid:cb-1\r\nEND:VCARD"))
+        cp = self.d1.run("sync")
+        self.assertIn("mirror scanned: 1 modified", cp.stdout)
+        team = {f.get("displayName"): f for f in self.server_items("contacts")}["Engine team"]
+        self.assertEqual([m.get("address") for m in team["members"]],
+                         ["ada@example.org", "cb@example.org"])
+        self.assertEqual(team["members"][0]["contactId"], ada_sid)
+        self.assertTrue(team["members"][1]["contactId"])
+        # device 2's store and files have it too
+        cp = self.d2.run("sync")
+        self.assertIn("mirror written:", cp.stdout)
+        d2 = os.path.join(self.m2, "contacts", "Contacts")
+        texts = [self.read(os.path.join(d2, n)) for n in os.listdir(d2) if n.endswith(".vcf")]
+        team2 = [t for t in texts if "KIND:group" in t]
+        self.assertEqual(len(team2), 1)
+        self.assertIn(":urn:uuid:cb-1\r\n", team2[0])
         for dev in (self.d1, self.d2):
             cp = dev.run("sync")
             self.assertNotIn("mirror", cp.stdout)
