@@ -55,14 +55,14 @@ typedef struct mirror_format {
 	const char *types[3];
 	/* Appends the file of an item of type with valid fields; uid when the
 	 * fields have none. */
-	int (*render)(mirror *m, const char *type, json_t *fields, const char *uid,
-		      at_buf *out, at_error *err);
+	int (*render)(mirror *m, const struct mirror_format *f, const char *type,
+		      json_t *fields, const char *uid, at_buf *out, at_error *err);
 	/* The type (one of types, static) and fields (not yet validated) of a
 	 * file, *line_r the line where the item starts; on error *line_r is the
 	 * line of the error (0 when unknown) and err->message has no "line N: "
 	 * prefix. */
-	int (*parse)(mirror *m, const char *data, size_t len, const char **type_r,
-		     json_t **fields_r, unsigned *line_r, at_error *err);
+	int (*parse)(mirror *m, const struct mirror_format *f, const char *data, size_t len,
+		     const char **type_r, json_t **fields_r, unsigned *line_r, at_error *err);
 } mirror_format;
 
 /* "line 12: message" -> 12, message moved to the front of err->message. */
@@ -88,9 +88,10 @@ static const char *item_uid(const char *client_id, const char *server_id,
 static const char *member_urn(void *ctx, const char *contact_id);
 static const char *member_ref(void *ctx, const char *uri);
 
-static int vcf_render(mirror *m, const char *type, json_t *fields, const char *uid,
-		      at_buf *out, at_error *err)
+static int vcf_render(mirror *m, const mirror_format *f, const char *type, json_t *fields,
+		      const char *uid, at_buf *out, at_error *err)
 {
+	(void)f;
 	if (strcmp(type, LIST_TYPE) != 0)
 		return at_vcard_from_fields(fields, AT_VCARD_V30, uid, out, err);
 	member_ctx c = {m, at_arena_new(0)};
@@ -101,9 +102,10 @@ static int vcf_render(mirror *m, const char *type, json_t *fields, const char *u
 
 /* A contact card, or a KIND:group card (Apple's X-ADDRESSBOOKSERVER-KIND
  * too): a distribution list. */
-static int vcf_parse(mirror *m, const char *data, size_t len, const char **type_r,
-		     json_t **fields_r, unsigned *line_r, at_error *err)
+static int vcf_parse(mirror *m, const mirror_format *f, const char *data, size_t len,
+		     const char **type_r, json_t **fields_r, unsigned *line_r, at_error *err)
 {
+	(void)f;
 	at_arena *a = at_arena_new(0);
 	const at_vcard *card = NULL;
 	int ret = -1;
@@ -192,72 +194,66 @@ static void add_dtstamp(at_ical_item *it, at_arena *a)
 	it->n_other++;
 }
 
-static int event_render(mirror *m, const char *type, json_t *fields, const char *uid,
-			at_buf *out, at_error *err)
+/* The iCalendar forms of the model: a component kind, mapped both ways. */
+typedef struct ics_form {
+	const char *type;
+	at_ical_kind kind;
+	int (*to_ical)(json_t *fields, const char *uid, at_arena *a, at_ical_item *item_r,
+		       at_error *err);
+	int (*from_ical)(const at_ical_calendar *cal, const at_ical_item *item, at_arena *a,
+			 json_t **fields_r, at_error *err);
+} ics_form;
+
+static int appt_from_ical(const at_ical_calendar *cal, const at_ical_item *item, at_arena *a,
+			  json_t **fields_r, at_error *err)
+{
+	return at_appt_from_ical(at_appt_ical_new(cal, a), item, fields_r, err);
+}
+
+static const ics_form ics_forms[] = {
+	{"appointment", AT_ICAL_EVENT, at_appt_to_ical, appt_from_ical},
+	{"task", AT_ICAL_TODO, at_task_to_ical, at_task_from_ical},
+};
+
+static const ics_form *ics_form_of(const char *type)
+{
+	for (size_t i = 0; i < sizeof(ics_forms) / sizeof(ics_forms[0]); i++)
+		if (strcmp(ics_forms[i].type, type) == 0)
+			return &ics_forms[i];
+	abort();  /* the format table names only these */
+}
+
+static int ics_render(mirror *m, const mirror_format *f, const char *type, json_t *fields,
+		      const char *uid, at_buf *out, at_error *err)
 {
 	(void)m;
-	(void)type;
+	(void)f;
+	const ics_form *form = ics_form_of(type);
 	at_arena *a = at_arena_new(0);
-	at_ical_item ev;
-	int r = at_appt_to_ical(fields, at_arena_strdup(a, uid), a, &ev, err);
+	at_ical_item item;
+	int r = form->to_ical(fields, at_arena_strdup(a, uid), a, &item, err);
 	if (r == 0) {
-		add_dtstamp(&ev, a);
-		r = ics_write(&ev, out, err);
+		add_dtstamp(&item, a);
+		r = ics_write(&item, out, err);
 	}
 	at_arena_free(&a);
 	return r;
 }
 
-static int event_parse(mirror *m, const char *data, size_t len, const char **type_r,
-		       json_t **fields_r, unsigned *line_r, at_error *err)
+/* A VCALENDAR with one item of the folder's kind (VEVENT, VTODO). */
+static int ics_parse(mirror *m, const mirror_format *f, const char *data, size_t len,
+		     const char **type_r, json_t **fields_r, unsigned *line_r, at_error *err)
 {
 	(void)m;
-	*type_r = "appointment";
+	const ics_form *form = ics_form_of(f->types[0]);
 	at_arena *a = at_arena_new(0);
 	at_ical_calendar *cal = NULL;
-	int r = ics_read(data, len, AT_ICAL_EVENT, a, &cal, line_r, err);
+	*type_r = form->type;
 	*fields_r = NULL;
+	int r = ics_read(data, len, form->kind, a, &cal, line_r, err);
 	if (r == 0)
 		*line_r = cal->items[0].line;
-	if (r == 0 && at_appt_from_ical(at_appt_ical_new(cal, a), &cal->items[0], fields_r,
-					err) < 0) {
-		r = -1;
-		*line_r = take_line(err);
-		if (*line_r == 0)
-			*line_r = cal->items[0].line;
-	}
-	at_arena_free(&a);
-	return r;
-}
-
-static int todo_render(mirror *m, const char *type, json_t *fields, const char *uid,
-		       at_buf *out, at_error *err)
-{
-	(void)m;
-	(void)type;
-	at_arena *a = at_arena_new(0);
-	at_ical_item todo;
-	int r = at_task_to_ical(fields, at_arena_strdup(a, uid), a, &todo, err);
-	if (r == 0) {
-		add_dtstamp(&todo, a);
-		r = ics_write(&todo, out, err);
-	}
-	at_arena_free(&a);
-	return r;
-}
-
-static int todo_parse(mirror *m, const char *data, size_t len, const char **type_r,
-		      json_t **fields_r, unsigned *line_r, at_error *err)
-{
-	(void)m;
-	*type_r = "task";
-	at_arena *a = at_arena_new(0);
-	at_ical_calendar *cal = NULL;
-	int r = ics_read(data, len, AT_ICAL_TODO, a, &cal, line_r, err);
-	*fields_r = NULL;
-	if (r == 0)
-		*line_r = cal->items[0].line;
-	if (r == 0 && at_task_from_ical(cal, &cal->items[0], a, fields_r, err) < 0) {
+	if (r == 0 && form->from_ical(cal, &cal->items[0], a, fields_r, err) < 0) {
 		r = -1;
 		*line_r = take_line(err);
 		if (*line_r == 0)
@@ -271,8 +267,8 @@ static int todo_parse(mirror *m, const char *data, size_t len, const char **type
  * whose main item type the model does not have) gets no directory. */
 static const mirror_format formats[] = {
 	{AT_MODULE_CONTACTS, ".vcf", {"contact", LIST_TYPE, NULL}, vcf_render, vcf_parse},
-	{AT_MODULE_CALENDAR, ".ics", {"appointment", NULL}, event_render, event_parse},
-	{AT_MODULE_TASKS, ".ics", {"task", NULL}, todo_render, todo_parse},
+	{AT_MODULE_CALENDAR, ".ics", {"appointment", NULL}, ics_render, ics_parse},
+	{AT_MODULE_TASKS, ".ics", {"task", NULL}, ics_render, ics_parse},
 };
 #define N_FORMATS (sizeof(formats) / sizeof(formats[0]))
 
@@ -338,7 +334,7 @@ static bool has_known_ext(const char *name)
 static int parse_valid(mirror *m, const mirror_format *f, const char *data, size_t len,
 		       const char **type_r, json_t **fields_r, unsigned *line_r, at_error *err)
 {
-	if (f->parse(m, data, len, type_r, fields_r, line_r, err) < 0)
+	if (f->parse(m, f, data, len, type_r, fields_r, line_r, err) < 0)
 		return -1;
 	if (at_model_validate(at_model_item_type(*type_r), *fields_r, false, err) < 0) {
 		json_decref(*fields_r);
@@ -385,7 +381,7 @@ static int render_file(mirror *m, const mirror_format *f, const char *type, json
 	unsigned line;
 	at_error e;
 	*hashes_r = NULL;
-	if (f->render(m, type, fields, uid, out, err) < 0)
+	if (f->render(m, f, type, fields, uid, out, err) < 0)
 		return -1;
 	if (parse_valid(m, f, out->data, out->len, &back_type, &back, &line, &e) == 0 &&
 	    strcmp(back_type, type) == 0) {
