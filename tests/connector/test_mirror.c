@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -96,9 +97,17 @@ static char *slurp(fixture *fx, const char *rel)
 	return r == 0 ? data : NULL;
 }
 
+/* Writes a file as an editor would.  An existing file is rewritten in
+ * place (same inode), so a change of the same size is told from the
+ * mirror's own write by the mtime alone: wait more than a tick of a coarse
+ * file system clock (at most 10 ms) first, or both writes could carry the
+ * same mtime and the edit would go unseen on such a kernel. */
 static void spit(fixture *fx, const char *rel, const char *text)
 {
 	char *p = fpath(fx, rel);
+	struct stat sb;
+	if (stat(p, &sb) == 0)
+		nanosleep(&(struct timespec){.tv_nsec = 20 * 1000 * 1000}, NULL);
 	FILE *f = fopen(p, "w");
 	assert_non_null(f);
 	fputs(text, f);

@@ -317,7 +317,9 @@ static void test_reply_cap(void **state)
 static void test_unreachable(void **state)
 {
 	fixture *fx = *state;
-	/* a port nobody listens on: our own, closed */
+	/* a port nobody listens on: our own, bound but not listening (kept
+	 * until the end, so no other process can take it meanwhile and no
+	 * connection can land on it; a connect to it is refused) */
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in a = {.sin_family = AF_INET};
 	socklen_t alen = sizeof(a);
@@ -326,7 +328,6 @@ static void test_unreachable(void **state)
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
 	char url[64];
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", ntohs(a.sin_port));
-	close(fd);
 	ac_http *h = NULL;
 	at_error err;
 	ac_http_config cfg = {.server = url, .login = "alice", .password = "right"};
@@ -339,6 +340,7 @@ static void test_unreachable(void **state)
 	assert_int_equal(err.scope, AT_SCOPE_SERVER);
 	assert_int_equal(err.retry, AT_RETRY_TEMPORARY);
 	ac_http_free(&h);
+	close(fd);
 	(void)fx;
 }
 

@@ -851,6 +851,9 @@ class Connector:
                         input=password + "\n", **kwargs)
 
 
+_MAILDIR_NAME = re.compile(r"^(\d+)\.M(\d+)P\d+Q(\d+)\.")
+
+
 class SmtpSink:
     """An SMTP server on 127.0.0.1 (aiosmtpd's Mailbox handler, Debian's
     python3-aiosmtpd) that keeps every message it accepts in the Maildir
@@ -934,7 +937,14 @@ class SmtpSink:
 
     def messages(self):
         """Every message received so far, as email.message.Message objects,
-        in the order of arrival."""
+        in the order of arrival.
+
+        The order comes from the Maildir name the sink gave each message,
+        "SECONDS.M<microseconds>P<pid>Q<counter>.HOST": the time it was
+        received (in microseconds) and the sink's own counter. File mtimes
+        cannot decide: with a coarse file system clock two messages a few
+        milliseconds apart have the same one, and the names, compared as
+        text, misorder across a digit boundary ("M99980" > "M100020")."""
         import email
         import email.policy
         new = os.path.join(self.maildir, "new")
@@ -951,7 +961,12 @@ class SmtpSink:
                     st = os.stat(path)
                 except FileNotFoundError:
                     continue
-                entries.append((st.st_mtime_ns, name, path))
+                m = _MAILDIR_NAME.match(name)
+                if m:
+                    key = (int(m.group(1)) * 1000000 + int(m.group(2)), int(m.group(3)))
+                else:
+                    key = (st.st_mtime_ns // 1000, 0)
+                entries.append((key, name, path))
         out = []
         for _, _, path in sorted(entries):
             with open(path, "rb") as f:
