@@ -3,7 +3,11 @@
  * The loop: sync everything; then wait for a reason to sync again — a
  * server-sent event on the session's push URL ("something changed"; losing
  * one is harmless), or the poll interval running out when the server offers
- * no push or the stream breaks.  When the server cannot be reached (refused,
+ * no push or the stream breaks.  The stream starts where the sync ended
+ * (?since= the oldest token it reached, kept by the engine as meta
+ * "pushSince"), so a change made by someone else between the end of the
+ * sync and the opening of the stream wakes the daemon at once instead of
+ * waiting for the next poll.  When the server cannot be reached (refused,
  * timeout, DNS, TLS) the profile is recorded offline and the daemon backs
  * off (1 s, 2 s, 4 s ... up to the poll interval, at most 5 minutes) and
  * tries again; local changes keep waiting in the durable outbox and go out,

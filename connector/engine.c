@@ -1441,6 +1441,36 @@ static void record_outcome(engine *e, const at_error *failure)
 		ac_store_rollback(e->store);
 }
 
+/* Where a push stream opened after this sync starts (meta "pushSince",
+ * daemon.h): the oldest position the sync reached — the folder tree's token
+ * and the token of every folder it brought fully up to date — so that a
+ * change committed after the sync but before the stream opens is told at
+ * once.  Folders that failed are left out: their changes wait for the next
+ * poll instead of waking the daemon again and again.  No folder: removed. */
+static int record_push_since(engine *e, at_error *err)
+{
+	char *folders = NULL, buf[AT_TOKEN_MAX];
+	at_token tok, min = {.modseq = -1};
+	at_error ignored;
+	if (ac_store_meta_get(e->store, "folderToken", &folders, err) < 0)
+		return -1;
+	if (folders != NULL && at_token_parse(folders, &tok, &ignored) == 0)
+		min.modseq = tok.modseq;
+	free(folders);
+	for (size_t i = 0; i < e->n_folders; i++) {
+		const folder_work *w = &e->folders[i];
+		if (!w->synced || w->more || w->token == NULL ||
+		    at_token_parse(w->token, &tok, &ignored) < 0)
+			continue;
+		if (min.modseq < 0 || tok.modseq < min.modseq)
+			min.modseq = tok.modseq;
+	}
+	if (min.modseq < 0)
+		return ac_store_meta_set(e->store, "pushSince", NULL, err);
+	at_token_format(&min, buf);
+	return ac_store_meta_set(e->store, "pushSince", buf, err);
+}
+
 int ac_engine_sync(ac_store *store, const ac_transport *transport,
 		   const ac_engine_options *opts, ac_sync_stats *stats_r, at_error *err)
 {
@@ -1487,6 +1517,8 @@ int ac_engine_sync(ac_store *store, const ac_transport *transport,
 	for (size_t i = 0; i < e.n_folders; i++)
 		if (e.folders[i].synced)
 			stats.folders++;
+	if (record_push_since(&e, err) < 0)
+		goto failed;
 	record_outcome(&e, NULL);
 	ret = 0;
 	goto done;

@@ -379,10 +379,11 @@ int as_push_respond(as_push *h, as_store *store, struct MHD_Connection *conn,
 		err->retry_after = 60;
 		return -1;
 	}
-	/* a stream reports what happens from now on; a poll from its token */
+	/* from the token given (what the client's last sync reached: a change
+	 * made since is told at once), else from now */
 	if (now_modseq < h->modseq)
 		now_modseq = h->modseq;
-	s->position = poll && since != NULL && tok.modseq <= now_modseq ? tok.modseq : now_modseq;
+	s->position = since != NULL && tok.modseq <= now_modseq ? tok.modseq : now_modseq;
 	if (poll && since == NULL)
 		queue(s, NULL, now_modseq);     /* first poll: just the state */
 	else if (!poll)
@@ -390,7 +391,7 @@ int as_push_respond(as_push *h, as_store *store, struct MHD_Connection *conn,
 	s->next = h->subs;
 	h->subs = s;
 	h->n_subs++;
-	h->poked = true;  /* a poll from an old token is answered at once */
+	h->poked = true;  /* a subscriber from an old token is answered at once */
 	pthread_cond_signal(&h->wake);
 	pthread_mutex_unlock(&h->lock);
 

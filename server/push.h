@@ -15,6 +15,11 @@
  * next sync catches up.  A comment line is sent every AS_PUSH_PING_SECONDS
  * so idle streams stay open through proxies.
  *
+ * A stream given ?since=TOKEN (the position the client's last sync
+ * reached) starts there: a change committed between that sync and the
+ * stream's opening is its first event, at once.  Without it the stream
+ * starts from now.
+ *
  * Long-poll (?mode=poll&since=TOKEN&wait=SECONDS): one JSON answer
  * {"changed":{...},"folders"?,"state":TOKEN} as soon as something changed
  * after `since`, or when `wait` (at most AS_PUSH_MAX_WAIT) runs out.

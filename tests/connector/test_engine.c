@@ -8,19 +8,22 @@
  * (cannotCalculateChanges), Item/list and Item/get, and the model's field
  * validation.  It records every request so tests can check what the engine
  * sent, and it can lose answers (apply a request, then fail the transport)
- * to test resumption. */
+ * to test resumption.  A fake push stream checks where the daemon's streams
+ * start (daemon.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "common.h"
+#include "daemon.h"
 #include "engine.h"
 #include "log.h"
 #include "protocol.h"
@@ -54,6 +57,9 @@ typedef struct fake {
 	char forbidden[AC_ID_SIZE];
 	size_t max_changes;
 	int next_id;
+	const char *push_url;   /* the session's pushUrl (NULL: no push) */
+	char streams[4][128];   /* paths the push streams were opened with */
+	int n_streams;
 } fake;
 
 static fitem *find_item(fake *f, const char *id)
@@ -505,9 +511,9 @@ static int fake_get(void *ctx, const char *path, json_t **reply_r, at_error *err
 		return at_error_set(err, AT_E_UNAVAILABLE, AT_SCOPE_SERVER, AT_RETRY_TEMPORARY,
 				    NULL, "connection refused");
 	}
-	*reply_r = json_pack("{s:{s:s,s:s,s:s,s:s},s:s,s:n,s:s,s:{},s:{s:i,s:i,s:I,s:i,s:i,s:o}}",
+	*reply_r = json_pack("{s:{s:s,s:s,s:s,s:s},s:s,s:s?,s:s,s:{},s:{s:i,s:i,s:I,s:i,s:i,s:o}}",
 			     "user", "id", "u1", "login", "alice", "name", "Alice", "email",
-			     "alice@example.org", "apiUrl", "/api", "pushUrl",
+			     "alice@example.org", "apiUrl", "/api", "pushUrl", f->push_url,
 			     "serverVersion", "test", "capabilities",
 			     "limits", "maxCallsInRequest", 64, "maxRequestBytes", 16 << 20,
 			     "maxChangesInSync", (json_int_t)f->max_changes, "defaultWindow", 50,
@@ -1257,6 +1263,74 @@ static void test_server_down(void **state)
 	free(last);
 }
 
+/* --- the daemon's push position ------------------------------------------------ */
+
+static volatile sig_atomic_t daemon_stop;
+
+/* The fake push stream: the 1st one sees a change made on the server and
+ * tells it; the 2nd tells an event that brings nothing new; the 3rd stops
+ * the daemon. */
+static int fake_stream(void *ctx, const char *path, long timeout, ac_event_fn fn, void *arg,
+		       at_error *err)
+{
+	fake *f = ctx;
+	(void)timeout;
+	(void)err;
+	assert_true(f->n_streams < 4);
+	snprintf(f->streams[f->n_streams++], sizeof(f->streams[0]), "%s", path);
+	if (f->n_streams == 1) {
+		json_t *p = json_pack("{s:s}", "lastName", "Later");
+		server_put(f, "fA", NULL, p);
+		json_decref(p);
+		return fn(arg, "{\"changed\":{\"fA\":\"x\"}}");
+	}
+	if (f->n_streams == 2)
+		return fn(arg, "{\"changed\":{}}");
+	daemon_stop = 1;
+	return 0;
+}
+
+static void test_daemon_push_since(void **state)
+{
+	fixture *fx = *state;
+	at_error err;
+	json_t *p = json_pack("{s:s}", "lastName", "First");
+	server_put(&fx->srv, "fA", NULL, p);
+	json_decref(p);
+	fx->srv.push_url = "/api/push";
+	fx->t.stream = fake_stream;
+
+	/* a sync records where it ended: the folder's token */
+	sync_ok(fx, AT_POLICY_SERVER, 50);
+	char *since = NULL;
+	assert_int_equal(ac_store_meta_get(fx->store, "pushSince", &since, &err), 0);
+	assert_non_null(since);
+	at_token tok;
+	assert_int_equal(at_token_parse(since, &tok, &err), 0);
+	assert_int_equal(tok.modseq, fx->srv.modseq);
+	char want[256];
+	snprintf(want, sizeof(want), "/api/push?since=%s", since);
+	free(since);
+
+	daemon_stop = 0;
+	ac_daemon_options o = {.engine = {.window = 50}, .poll_interval = 60,
+			       .stop = &daemon_stop};
+	assert_int_equal(ac_daemon_run(fx->store, &fx->t, &o, &err), 0);
+	assert_int_equal(fx->srv.n_streams, 3);
+	/* the stream starts where the daemon's sync ended */
+	assert_string_equal(fx->srv.streams[0], want);
+	/* the change it told was synced, and the next stream starts after it */
+	assert_int_equal(local_count(fx, "fA"), 2);
+	at_token t2 = {.modseq = fx->srv.modseq};
+	char tok2[AT_TOKEN_MAX];
+	at_token_format(&t2, tok2);
+	snprintf(want, sizeof(want), "/api/push?since=%s", tok2);
+	assert_string_equal(fx->srv.streams[1], want);
+	/* an event whose sync brought nothing does not start from the same
+	 * position again (it would wake the daemon again at once) */
+	assert_string_equal(fx->srv.streams[2], "/api/push");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1280,6 +1354,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_max_changes_per_call, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_down, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_daemon_push_since, setup, teardown),
 	};
 	at_log_set_level(AT_LOG_ERROR);
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,7 +2,8 @@
 
 Events name the folders whose items changed (only folders the user can
 see), and "folders" when the tree changed; a long-poll from a state answers
-as soon as something changed after it, or empty when its wait runs out.
+as soon as something changed after it, or empty when its wait runs out; a
+stream from a sync's token tells at once what changed after that token.
 Every event and answer is checked against its schema in docs/protocol.md.
 """
 import base64
@@ -85,6 +86,47 @@ class Push(TempDirTestCase):
         self.assertEqual(ans["changed"], {})
         self.assertNotIn("folders", ans)
 
+    def read_event(self, resp):
+        """The next event of a stream (comments skipped), as JSON."""
+        data = []
+        while True:
+            line = resp.fp.readline().decode()
+            if not line:
+                return None
+            line = line.rstrip("\r\n")
+            if line.startswith("data:"):
+                data.append(line[5:].strip())
+            elif line == "" and data:
+                return json.loads("\n".join(data))
+
+    def test_stream_since(self):
+        # where a sync ended: the folder's token
+        token = self.alice.result("Item/sync", {"folderId": self.contacts})["newToken"]
+        # a change between that sync and the opening of the stream
+        self.create("In the gap")
+        conn, resp = self.get(self.alice, "/api/push?since=%s" % token, timeout=10)
+        self.assertEqual(resp.status, 200)
+        t0 = time.monotonic()
+        ev = self.read_event(resp)
+        conn.close()
+        validate("push.event", ev)
+        self.assertIn(self.contacts, ev["changed"])
+        self.assertLess(time.monotonic() - t0, 5)
+        # a stream from the token of now tells only what comes after it
+        token = self.alice.result("Item/sync", {"folderId": self.contacts,
+                                                "sinceToken": token})["newToken"]
+        conn, resp = self.get(self.alice, "/api/push?since=%s" % token, timeout=10)
+        got = []
+        th = threading.Thread(target=lambda: got.append(self.read_event(resp)), daemon=True)
+        th.start()
+        th.join(1.5)
+        self.assertEqual(got, [])  # nothing yet
+        self.create("After")
+        th.join(10)
+        conn.close()
+        self.assertEqual(len(got), 1)
+        self.assertIn(self.contacts, got[0]["changed"])
+
     def test_stream(self):
         conn, resp = self.get(self.alice, "/api/push")
         self.assertEqual(resp.status, 200)
@@ -108,7 +150,12 @@ class Push(TempDirTestCase):
         th.start()
         time.sleep(0.3)
         self.create("Streamed1")
-        time.sleep(0.5)
+        # the second change only once the first was told: the watcher sends
+        # one event for whatever changed since its last look, so two changes
+        # it sees together would rightly be one event
+        deadline = time.monotonic() + 10
+        while not events and time.monotonic() < deadline:
+            time.sleep(0.05)
         self.create("Streamed2")
         th.join(10)
         conn.close()
