@@ -8,6 +8,7 @@
 
 #include "appointment.h"
 #include "clock.h"
+#include "copies.h"
 #include "freebusy.h"
 #include "ical.h"
 #include "log.h"
@@ -17,7 +18,6 @@
 #include "strbuf.h"
 
 #define MOD "invitations"
-#define NOTES_EXCERPT 400
 #define DAY 86400
 
 /* What an attendee's copy gets from the organizer's appointment when it is
@@ -67,11 +67,6 @@ static const char *jstr(json_t *o, const char *k)
 static bool streq(const char *a, const char *b)
 {
 	return a != NULL && b != NULL && strcmp(a, b) == 0;
-}
-
-static const char *or_dash(const char *s)
-{
-	return s != NULL && s[0] != '\0' ? s : "-";
 }
 
 static void bump(as_item *it, const char *k, int64_t modseq)
@@ -128,56 +123,6 @@ static json_t *same_participant(json_t *list, json_t *p)
 	return NULL;
 }
 
-/* Sets member k of p to v (a new reference; NULL removes); true when it
- * changed. */
-static bool set_member(json_t *p, const char *k, json_t *v)
-{
-	json_t *cur = json_object_get(p, k);
-	if (v == NULL) {
-		if (cur == NULL)
-			return false;
-		json_object_del(p, k);
-		return true;
-	}
-	if (cur != NULL && json_equal(cur, v)) {
-		json_decref(v);
-		return false;
-	}
-	json_object_set_new(p, k, v);
-	return true;
-}
-
-/* Copies field k of src into dst (removing it when src has none); true
- * when dst changed. */
-static bool carry(json_t *dst, json_t *src, const char *k)
-{
-	json_t *v = json_object_get(src, k);
-	return set_member(dst, k, v != NULL ? json_deep_copy(v) : NULL);
-}
-
-static const char *header_text(at_arena *a, const char *s)
-{
-	char *out = at_arena_strdup(a, s != NULL && s[0] != '\0' ? s : "(no subject)");
-	for (char *p = out; *p != '\0'; p++)
-		if (*p == '\r' || *p == '\n' || *p == '\t')
-			*p = ' ';
-	return out;
-}
-
-static const char *notes_excerpt(at_arena *a, json_t *fields)
-{
-	const char *notes = jstr(fields, "notes");
-	if (notes == NULL || notes[0] == '\0')
-		return "-";
-	size_t n = strlen(notes);
-	if (n <= NOTES_EXCERPT)
-		return notes;
-	n = NOTES_EXCERPT;
-	while (n > 0 && ((unsigned char)notes[n] & 0xC0) == 0x80)
-		n--;
-	return at_arena_printf(a, "%.*s...", (int)n, notes);
-}
-
 static void format_utc(int64_t t, char buf[AT_DATETIME_SIZE])
 {
 	time_t tt = (time_t)t;
@@ -198,37 +143,6 @@ static int user_by_id(as_ctx *ctx, const char *id, as_user *u_r, bool *found_r, 
 	return ctx->store->ops->user_get_by_id(ctx->store, id, ctx->arena, u_r, found_r, err);
 }
 
-struct default_folder {
-	const char *id;
-};
-
-static int on_owned_folder(void *p, const as_folder *f)
-{
-	struct default_folder *d = p;
-	if (d->id == NULL && f->is_default && f->module == AT_MODULE_CALENDAR)
-		d->id = f->id;
-	return 0;
-}
-
-/* The user's default calendar (*id_r NULL when there is none). */
-static int default_calendar(as_ctx *ctx, const char *user_id, const char **id_r,
-			    at_error *err)
-{
-	struct default_folder d = {NULL};
-	if (ctx->store->ops->folder_list_owned(ctx->store, user_id, -1, ctx->arena,
-					       on_owned_folder, &d, err) < 0)
-		return -1;
-	*id_r = d.id;
-	return 0;
-}
-
-/* Is `copy` the live copy of the appointment orig_id? */
-static bool copy_of(const as_item *copy, const char *orig_id)
-{
-	json_t *inv = json_object_get(copy->fields, "invitation");
-	return streq(copy->type, "appointment") && streq(jstr(inv, "appointmentId"), orig_id);
-}
-
 static bool is_copy(json_t *fields)
 {
 	return json_object_get(fields, "invitation") != NULL;
@@ -241,42 +155,23 @@ static bool managed(json_t *fields)
 	return !is_copy(fields) && (org == NULL || jstr(org, "login") != NULL);
 }
 
-/* Queues a notice; a message the mail module refuses is logged and
- * dropped, store failures abort. */
-static int send_mail(as_ctx *ctx, const as_mail_msg *m, at_error *err)
-{
-	if (m->to == NULL || m->to[0] == '\0') {
-		at_info(MOD, "no e-mail address for %s: \"%s\" not sent", or_dash(m->to_name),
-			m->subject);
-		return 0;
-	}
-	at_error me;
-	at_error_clear(&me);
-	if (as_mail_enqueue(ctx->store, m, &me) == 0)
-		return 0;
-	if (strcmp(me.code, AT_E_SERVER) == 0 || strcmp(me.code, AT_E_UNAVAILABLE) == 0) {
-		at_error_copy(err, &me);
-		return -1;
-	}
-	at_warn(MOD, "mail \"%s\" to %s not queued: %s", m->subject, m->to, me.message);
-	return 0;
-}
-
-static int notice(as_ctx *ctx, const char *to, const char *to_name, const char *subject,
-		  const char *text, at_error *err)
-{
-	as_mail_msg m = {.to = to, .to_name = to_name, .subject = subject, .text = text};
-	return send_mail(ctx, &m, err);
-}
+/* The attendees' copies (copies.h): "invitation" names the organizer's
+ * appointment; an entry's members about its copy are the server's. */
+static const as_copy_kind appt_copies = {
+	.type = "appointment", .module = AT_MODULE_CALENDAR, .cid_prefix = AS_INVITE_CID_PREFIX,
+	.back_ref = "invitation", .id_member = "appointmentId", .entry_members = server_members,
+	.log = MOD, .mail_word = "mail",
+	.everyone_refused = "the whole organisation cannot be invited:"};
 
 /* "Start: ...\nEnd: ...\n..." of an appointment for a notice. */
 static const char *summary_text(at_arena *a, json_t *f)
 {
 	return at_arena_printf(a, "Start: %s\nEnd: %s%s%s\nLocation: %s\n\nNotes:\n%s\n",
-			       or_dash(jstr(f, "start")), or_dash(jstr(f, "end")),
+			       as_copies_or_dash(jstr(f, "start")),
+			       as_copies_or_dash(jstr(f, "end")),
 			       jstr(f, "rrule") != NULL ? "\nRepeats: " : "",
 			       jstr(f, "rrule") != NULL ? jstr(f, "rrule") : "",
-			       or_dash(jstr(f, "location")), notes_excerpt(a, f));
+			       as_copies_or_dash(jstr(f, "location")), as_copies_excerpt(a, f));
 }
 
 /* --- iMIP (RFC 6047) for external participants -------------------------------- */
@@ -355,17 +250,17 @@ static int imip(as_ctx *ctx, json_t *fields, const char *uid, const char *method
 	const char *ical = imip_text(ctx, fields, method, uid);
 	if (ical == NULL)
 		return 0;
-	const char *subj = header_text(a, jstr(fields, "subject"));
+	const char *subj = as_copies_subject(a, jstr(fields, "subject"));
 	bool cancel = strcmp(method, "CANCEL") == 0;
 	const char *word = cancel ? "Cancelled" : update ? "Updated" : "Invitation";
 	const char *text = at_arena_printf(
-		a, "%s (%s) %s: %s\n\n%s", org->name, or_dash(org->email),
+		a, "%s (%s) %s: %s\n\n%s", org->name, as_copies_or_dash(org->email),
 		cancel ? "cancelled the appointment" : update ? "changed the appointment"
 		       : "invites you to an appointment", subj, summary_text(a, fields));
 	as_mail_msg m = {.to = jstr(p, "address"), .to_name = jstr(p, "name"),
 			 .subject = at_arena_printf(a, "%s: %s", word, subj), .text = text,
 			 .ical = ical, .ical_method = method};
-	return send_mail(ctx, &m, err);
+	return as_copies_mail(ctx, &appt_copies, &m, err);
 }
 
 /* --- conflicts ------------------------------------------------------------------ */
@@ -484,14 +379,6 @@ done:
 
 /* --- the organizer's side ---------------------------------------------------------- */
 
-static int refuse(at_error *ie, const char *field, const char *fmt, const char *arg)
-{
-	at_error_set(ie, AT_E_INVALID_FIELD, AT_SCOPE_ITEM, AT_RETRY_FINAL, field, "%s: %s%s%s",
-		     field, fmt, arg != NULL ? " " : "", arg != NULL ? arg : "");
-	at_error_scrub(ie);
-	return 1;
-}
-
 /* The times of the overrides (recurrenceId, start, end), to tell a
  * reschedule from other changes of overrides. */
 static json_t *override_times(json_t *fields)
@@ -501,9 +388,9 @@ static json_t *override_times(json_t *fields)
 	json_t *o;
 	json_array_foreach(json_object_get(fields, "overrides"), i, o) {
 		json_t *e = json_object();
-		carry(e, o, "recurrenceId");
-		carry(e, o, "start");
-		carry(e, o, "end");
+		as_copies_carry(e, o, "recurrenceId");
+		as_copies_carry(e, o, "start");
+		as_copies_carry(e, o, "end");
 		json_array_append_new(out, e);
 	}
 	return out;
@@ -525,75 +412,23 @@ static bool rescheduled(json_t *old, json_t *f)
 	return changed;
 }
 
-/* Groups become their members; users and resources must exist (and be
- * what the type says).  Returns 0, 1 (refused), -1. */
-static int check_participants(as_item_write *w, const as_user *org, bool *changed_r,
-			      at_error *ie, at_error *err)
+/* A user or resource entry must name one (users and resources being what
+ * the type says); groups become their members (as_copies_expand()). */
+static int check_invitee(as_ctx *ctx, json_t *p, const char *field, const char *self,
+			 at_error *ie, at_error *err)
 {
-	as_ctx *ctx = w->ctx;
-	as_store *s = ctx->store;
-	json_t *parts = json_object_get(w->item->fields, "participants");
-	json_t *listed = json_object(), *out = json_array();
-	bool found;
-	int rc = -1;
-	*changed_r = false;
-	size_t i;
-	json_t *p;
-	json_array_foreach(parts, i, p)
-		if (streq(jstr(p, "type"), "user") && jstr(p, "login") != NULL)
-			json_object_set_new(listed, jstr(p, "login"), json_true());
-	json_array_foreach(parts, i, p) {
-		const char *type = jstr(p, "type"), *login = jstr(p, "login");
-		char field[AT_ERROR_FIELD_MAX];
-		snprintf(field, sizeof(field), "participants[%zu].login", i);
-		if (streq(type, "user") || streq(type, "resource")) {
-			bool res = streq(type, "resource");
-			as_user u;
-			if (user_by_login(ctx, login, &u, &found, err) < 0)
-				goto done;
-			if (!found || is_resource_user(&u) != res) {
-				rc = refuse(ie, field, res ? "no resource named" : "no user with the login",
-					    login);
-				goto done;
-			}
-		}
-		if (!streq(type, "group")) {
-			json_array_append(out, p);
-			continue;
-		}
-		if (streq(login, AS_GROUP_EVERYONE)) {
-			rc = refuse(ie, field, "the whole organisation cannot be invited:",
-				    "name people or groups");
-			goto done;
-		}
-		as_group g;
-		if (s->ops->group_get_by_name(s, login, ctx->arena, &g, &found, err) < 0)
-			goto done;
-		if (!found) {
-			rc = refuse(ie, field, "no group named", login);
-			goto done;
-		}
-		for (size_t m = 0; m < g.n_members; m++) {
-			const as_user *u = &g.members[m];
-			if ((org != NULL && streq(u->login, org->login)) ||
-			    json_object_get(listed, u->login) != NULL)
-				continue;
-			json_object_set_new(listed, u->login, json_true());
-			json_t *e = json_pack("{s:s,s:s,s:s}", "type", "user", "login", u->login,
-					      "status", "none");
-			if (u->name != NULL && u->name[0] != '\0')
-				json_object_set_new(e, "name", json_string(u->name));
-			json_array_append_new(out, e);
-		}
-		*changed_r = true;
-	}
-	if (*changed_r)
-		json_object_set(w->item->fields, "participants", out);
-	rc = 0;
-done:
-	json_decref(listed);
-	json_decref(out);
-	return rc;
+	const char *type = jstr(p, "type"), *login = jstr(p, "login");
+	bool res = streq(type, "resource"), found;
+	as_user u;
+	(void)self;  /* the organizer is checked as anyone */
+	if (!streq(type, "user") && !res)
+		return 0;
+	if (user_by_login(ctx, login, &u, &found, err) < 0)
+		return -1;
+	if (found && is_resource_user(&u) == res)
+		return 0;
+	return as_copies_refuse(ie, field, res ? "no resource named" : "no user with the login",
+				login);
 }
 
 /* Does the list name users, groups or resources (not only addresses)? */
@@ -640,8 +475,8 @@ static int organizer_before_write(as_item_write *w, json_t *changed, at_error *i
 		if (user_by_login(ctx, jstr(org_f, "login"), &org, &found, err) < 0)
 			return -1;
 		if (!found || is_resource_user(&org))
-			return refuse(ie, "organizer.login", "no user with the login",
-				      jstr(org_f, "login"));
+			return as_copies_refuse(ie, "organizer.login", "no user with the login",
+						jstr(org_f, "login"));
 	}
 	json_object_set_new(w->state, "organizer", json_string(org.login));
 	if (jstr(f, "uid") == NULL) {
@@ -652,7 +487,8 @@ static int organizer_before_write(as_item_write *w, json_t *changed, at_error *i
 	}
 	bool expanded = false;
 	if (json_object_get(changed, "participants") != NULL) {
-		int r = check_participants(w, &org, &expanded, ie, err);
+		int r = as_copies_expand(ctx, &appt_copies, f, org.login, check_invitee, &expanded,
+					 ie, err);
 		if (r != 0)
 			return r;
 		parts = json_object_get(f, "participants");
@@ -669,18 +505,18 @@ static int organizer_before_write(as_item_write *w, json_t *changed, at_error *i
 		if (res && (w->old == NULL || resched || is_new))
 			json_object_set_new(resources, jstr(p, "login"), json_true());
 		if (res) {
-			parts_dirty |= set_member(p, "status", json_string("accepted"));
+			parts_dirty |= as_copies_set(p, "status", json_string("accepted"));
 			continue;
 		}
 		if (resched && !streq(type, "group")) {
-			parts_dirty |= set_member(p, "status", json_string("none"));
+			parts_dirty |= as_copies_set(p, "status", json_string("none"));
 			for (const char *const *m = server_members; *m != NULL; m++)
 				if (strcmp(*m, "appointmentId") != 0)
-					parts_dirty |= set_member(p, *m, NULL);
+					parts_dirty |= as_copies_set(p, *m, NULL);
 			if (internal(p))
-				parts_dirty |= set_member(p, "comment", NULL);
+				parts_dirty |= as_copies_set(p, "comment", NULL);
 		} else if (streq(type, "user") && jstr(p, "status") == NULL) {
-			parts_dirty |= set_member(p, "status", json_string("none"));
+			parts_dirty |= as_copies_set(p, "status", json_string("none"));
 		}
 	}
 	if (parts_dirty) {
@@ -722,7 +558,7 @@ static json_t *new_copy_fields(const as_item *it, const char *org_login, bool re
 {
 	json_t *c = json_object();
 	for (const char *const *k = copy_fields; *k != NULL; k++)
-		carry(c, it->fields, *k);
+		as_copies_carry(c, it->fields, *k);
 	json_object_set_new(c, "invitation", json_pack("{s:s,s:s}", "appointmentId", it->id,
 						       "login", org_login));
 	json_object_set_new(c, "response", json_string(resource ? "accepted" : "none"));
@@ -739,15 +575,15 @@ static int notify_invited(as_ctx *ctx, const as_item *it, const as_user *org,
 {
 	at_arena *a = ctx->arena;
 	json_t *f = it->fields;
-	const char *subj = header_text(a, jstr(f, "subject"));
+	const char *subj = as_copies_subject(a, jstr(f, "subject"));
 	const char *text = at_arena_printf(
 		a, "%s (%s) %s: %s\n\n%s\nThe appointment is in your calendar. Answer with:\n"
 		"  atrium invite respond %s accept|tentative|decline\n",
 		org->name, org->login, update ? "changed the appointment" : "invites you to",
 		subj, summary_text(a, f), copy_id);
-	return notice(ctx, to->email, to->name,
-		      at_arena_printf(a, "%s: %s", update ? "Updated" : "Invitation", subj), text,
-		      err);
+	const char *word = update ? "Updated" : "Invitation";
+	return as_copies_notice(ctx, &appt_copies, to->email, to->name,
+				at_arena_printf(a, "%s: %s", word, subj), text, err);
 }
 
 static int notify_cancelled(as_ctx *ctx, json_t *fields, const char *org_name,
@@ -759,12 +595,12 @@ static int notify_cancelled(as_ctx *ctx, json_t *fields, const char *org_name,
 		return -1;
 	if (!found || is_resource_user(&u))
 		return 0;
-	const char *subj = header_text(ctx->arena, jstr(fields, "subject"));
+	const char *subj = as_copies_subject(ctx->arena, jstr(fields, "subject"));
 	const char *text = at_arena_printf(ctx->arena, "%s cancelled the appointment, or took "
-					   "you off it: %s\n\n%s", or_dash(org_name), subj,
-					   summary_text(ctx->arena, fields));
-	return notice(ctx, u.email, u.name, at_arena_printf(ctx->arena, "Cancelled: %s", subj),
-		      text, err);
+					   "you off it: %s\n\n%s", as_copies_or_dash(org_name),
+					   subj, summary_text(ctx->arena, fields));
+	return as_copies_notice(ctx, &appt_copies, u.email, u.name,
+				at_arena_printf(ctx->arena, "Cancelled: %s", subj), text, err);
 }
 
 /* Brings a copy in line with the organizer's appointment: the content
@@ -773,15 +609,7 @@ static int notify_cancelled(as_ctx *ctx, json_t *fields, const char *org_name,
 static int update_copy(as_ctx *ctx, as_item *copy, const as_item *it, json_t *changed,
 		       bool resched, int64_t modseq, at_error *err)
 {
-	bool dirty = false;
-	for (const char *const *k = content_fields; *k != NULL; k++) {
-		if (changed != NULL && json_object_get(changed, *k) == NULL)
-			continue;
-		if (carry(copy->fields, it->fields, *k)) {
-			bump(copy, *k, modseq);
-			dirty = true;
-		}
-	}
+	bool dirty = as_copies_carry_fields(copy, it->fields, content_fields, changed, modseq);
 	if (resched) {
 		as_user u;
 		bool found, res = false;
@@ -791,11 +619,12 @@ static int update_copy(as_ctx *ctx, as_item *copy, const as_item *it, json_t *ch
 		static const char *const cleared[] = {"responseComment", "proposedStart",
 						      "proposedEnd"};
 		for (size_t i = 0; i < 3; i++)
-			if (set_member(copy->fields, cleared[i], NULL)) {
+			if (as_copies_set(copy->fields, cleared[i], NULL)) {
 				bump(copy, cleared[i], modseq);
 				dirty = true;
 			}
-		if (set_member(copy->fields, "response", json_string(res ? "accepted" : "none"))) {
+		if (as_copies_set(copy->fields, "response",
+				  json_string(res ? "accepted" : "none"))) {
 			bump(copy, "response", modseq);
 			dirty = true;
 		}
@@ -836,24 +665,13 @@ static int organizer_after_write(as_item_write *w, json_t *changed, at_error *er
 			continue;
 		const char *copy_id = jstr(p, "appointmentId");
 		if (copy_id != NULL) {
-			as_item copy = {0};
-			if (!at_id_valid(copy_id)) {
-				found = false;
-			} else if (s->ops->item_get(s, copy_id, ctx->arena, &copy, &found, err) < 0) {
+			/* kept when live; a gone one is declined */
+			bool live;
+			if (as_copies_linked(ctx, &appt_copies, p, it->id, NULL, &live, err) < 0)
 				goto done;
-			}
-			bool live = found && copy_of(&copy, it->id);
-			as_item_clear(&copy);
-			if (live) {
+			if (live)
 				json_object_set_new(kept, copy_id, json_true());
-				continue;
-			}
-			/* the copy is gone: as when its attendee deletes it */
-			json_object_del(p, "appointmentId");
-			json_object_del(p, "proposedStart");
-			json_object_del(p, "proposedEnd");
-			json_object_set_new(p, "status", json_string("declined"));
-			parts_changed = true;
+			parts_changed |= !live;
 			continue;
 		}
 		/* a declined attendee (its copy deleted) gets no new copy until the
@@ -866,7 +684,7 @@ static int organizer_after_write(as_item_write *w, json_t *changed, at_error *er
 		if (!found)
 			continue;
 		const char *folder_id, *existing;
-		if (default_calendar(ctx, nc->user.id, &folder_id, err) < 0)
+		if (as_copies_folder(ctx, &appt_copies, nc->user.id, &folder_id, err) < 0)
 			goto done;
 		if (folder_id == NULL) {
 			at_warn(MOD, "%s has no default calendar: no copy of appointment %s",
@@ -876,24 +694,14 @@ static int organizer_after_write(as_item_write *w, json_t *changed, at_error *er
 		if (strcmp(folder_id, it->folder_id) == 0)
 			continue;  /* the appointment is in their calendar already */
 		nc->folder_id = folder_id;
-		nc->client_id = at_arena_printf(ctx->arena, AS_INVITE_CID_PREFIX "%s:%s", it->id,
-						nc->user.id);
-		if (s->ops->client_id_lookup(s, nc->user.id, nc->client_id, ctx->arena, &existing,
-					     err) < 0)
+		if (as_copies_find(ctx, &appt_copies, it->id, nc->user.id, &nc->client_id,
+				   &existing, err) < 0)
 			goto done;
 		if (existing != NULL) {
-			as_item copy = {0};
-			if (s->ops->item_get(s, existing, ctx->arena, &copy, &found, err) < 0)
-				goto done;
-			bool live = found && copy_of(&copy, it->id);
-			as_item_clear(&copy);
-			if (live) {
-				json_object_set_new(p, "appointmentId", json_string(existing));
-				json_object_set_new(kept, existing, json_true());
-				parts_changed = true;
-				continue;
-			}
-			nc->client_id = NULL;  /* that copy was deleted: the new one goes without */
+			json_object_set_new(p, "appointmentId", json_string(existing));
+			json_object_set_new(kept, existing, json_true());
+			parts_changed = true;
+			continue;
 		}
 		nc->id = as_new_id(ctx->arena);
 		json_object_set_new(p, "appointmentId", json_string(nc->id));
@@ -908,16 +716,10 @@ static int organizer_after_write(as_item_write *w, json_t *changed, at_error *er
 	for (size_t m = 0; m < n_made; m++) {
 		struct new_copy *nc = &made[m];
 		bool res = is_resource_user(&nc->user);
-		as_item c = {.id = nc->id, .folder_id = nc->folder_id, .type = "appointment",
-			     .created_by = nc->user.id, .client_id = nc->client_id};
-		c.fields = new_copy_fields(it, org.login, res);
-		c.field_versions = json_object();
-		const char *k;
-		json_t *v;
-		json_object_foreach(c.fields, k, v)
-			json_object_set_new(c.field_versions, k, json_integer(w->modseq));
-		int r = s->ops->item_put(s, &c, true, err);
-		as_item_clear(&c);
+		json_t *cf = new_copy_fields(it, org.login, res);
+		int r = as_copies_write_new(ctx, &appt_copies, nc->id, nc->folder_id, nc->user.id,
+					    nc->client_id, cf, w->modseq, err);
+		json_decref(cf);
 		if (r < 0)
 			goto done;
 		if (!res && notify_invited(ctx, it, &org, &nc->user, nc->id, false, err) < 0)
@@ -953,14 +755,9 @@ static int organizer_after_write(as_item_write *w, json_t *changed, at_error *er
 		const char *copy_id = jstr(p, "appointmentId");
 		if (copy_id == NULL || json_object_get(kept, copy_id) != NULL || !at_id_valid(copy_id))
 			continue;
-		as_item copy = {0};
-		if (s->ops->item_get(s, copy_id, ctx->arena, &copy, &found, err) < 0)
-			goto done;
-		int r = found && copy_of(&copy, it->id)
-			? s->ops->item_delete(s, copy.id, copy.folder_id, err) : 0;
-		as_item_clear(&copy);
-		if (r < 0 || (found && now == NULL &&
-			      notify_cancelled(ctx, w->old, org.name, jstr(p, "login"), err) < 0))
+		if (as_copies_delete(ctx, &appt_copies, copy_id, it->id, &found, NULL, err) < 0 ||
+		    (found && now == NULL &&
+		     notify_cancelled(ctx, w->old, org.name, jstr(p, "login"), err) < 0))
 			goto done;
 	}
 	/* external participants: the new ones are invited, all are told of
@@ -981,17 +778,6 @@ done:
 
 /* --- the attendee's side ------------------------------------------------------------ */
 
-/* The participant entry of orig whose copy is copy_id, or NULL. */
-static json_t *entry_of(const as_item *orig, const char *copy_id)
-{
-	size_t i;
-	json_t *p;
-	json_array_foreach(json_object_get(orig->fields, "participants"), i, p)
-		if (streq(jstr(p, "appointmentId"), copy_id))
-			return p;
-	return NULL;
-}
-
 /* Every copy of orig except skip_id gets orig's participants. */
 static int spread_participants(as_ctx *ctx, const as_item *orig, const char *skip_id,
 			       int64_t modseq, at_error *err)
@@ -1001,15 +787,12 @@ static int spread_participants(as_ctx *ctx, const as_item *orig, const char *ski
 	json_t *p;
 	json_array_foreach(json_object_get(orig->fields, "participants"), i, p) {
 		const char *id = jstr(p, "appointmentId");
-		if (id == NULL || streq(id, skip_id) || !at_id_valid(id))
+		if (streq(id, skip_id))
 			continue;
 		as_item copy = {0};
-		bool found;
-		if (s->ops->item_get(s, id, ctx->arena, &copy, &found, err) < 0)
-			return -1;
-		int r = 0;
-		if (found && copy_of(&copy, orig->id) &&
-		    carry(copy.fields, orig->fields, "participants")) {
+		bool live;
+		int r = as_copies_get(ctx, &appt_copies, id, orig->id, &copy, NULL, &live, err);
+		if (r == 0 && live && as_copies_carry(copy.fields, orig->fields, "participants")) {
 			bump(&copy, "participants", modseq);
 			r = s->ops->item_put(s, &copy, false, err);
 		}
@@ -1032,22 +815,21 @@ static int notify_organizer(as_ctx *ctx, const as_item *orig, const char *attend
 			    const char *word, const char *comment, const char *more,
 			    at_error *err)
 {
-	as_user o, a;
-	bool found, a_found;
+	as_user o;
+	bool found;
+	const char *who;
 	json_t *inv_org = json_object_get(orig->fields, "organizer");
 	if (user_by_login(ctx, jstr(inv_org, "login"), &o, &found, err) < 0)
 		return -1;
 	if (!found)
 		return 0;
-	if (user_by_id(ctx, attendee_id, &a, &a_found, err) < 0)
+	if (as_copies_who(ctx, attendee_id, "An attendee", &who, err) < 0)
 		return -1;
-	const char *who = a_found ? at_arena_printf(ctx->arena, "%s (%s)", a.name, a.login)
-				  : "An attendee";
-	const char *subj = header_text(ctx->arena, jstr(orig->fields, "subject"));
+	const char *subj = as_copies_subject(ctx->arena, jstr(orig->fields, "subject"));
 	const char *text = at_arena_printf(ctx->arena, "%s: %s\nAppointment: %s\n%sComment: %s\n",
-					   who, word, subj, more, or_dash(comment));
-	return notice(ctx, o.email, o.name, at_arena_printf(ctx->arena, "%s: %s", word, subj),
-		      text, err);
+					   who, word, subj, more, as_copies_or_dash(comment));
+	return as_copies_notice(ctx, &appt_copies, o.email, o.name,
+				at_arena_printf(ctx->arena, "%s: %s", word, subj), text, err);
 }
 
 /* The attendee's copy `copy` (about to be written) changed its answer: the
@@ -1058,20 +840,14 @@ static int propagate(as_item_write *w, json_t *changed, at_error *err)
 	as_store *s = ctx->store;
 	as_item *copy = w->item;
 	as_item orig = {0};
-	bool found;
+	json_t *p;
 	int rc = -1;
 	if (!touches(changed, answer_fields)) {
 		rc = 0;
 		goto done;
 	}
-	const char *orig_id = jstr(json_object_get(copy->fields, "invitation"), "appointmentId");
-	if (orig_id == NULL || !at_id_valid(orig_id)) {
-		rc = 0;
+	if (as_copies_original(ctx, &appt_copies, copy, &orig, &p, err) < 0)
 		goto done;
-	}
-	if (s->ops->item_get(s, orig_id, ctx->arena, &orig, &found, err) < 0)
-		goto done;
-	json_t *p = found ? entry_of(&orig, copy->id) : NULL;
 	if (p == NULL) {
 		rc = 0;  /* the organizer's appointment is gone, or the attendee removed */
 		goto done;
@@ -1080,16 +856,16 @@ static int propagate(as_item_write *w, json_t *changed, at_error *err)
 	const char *response = jstr(f, "response");
 	const char *comment = jstr(f, "responseComment");
 	bool dirty = false;
-	dirty |= set_member(p, "status", json_string(response != NULL ? response : "none"));
-	dirty |= set_member(p, "comment", comment != NULL ? json_string(comment) : NULL);
-	dirty |= carry(p, f, "proposedStart");
-	dirty |= carry(p, f, "proposedEnd");
+	dirty |= as_copies_set(p, "status", json_string(response != NULL ? response : "none"));
+	dirty |= as_copies_set(p, "comment", comment != NULL ? json_string(comment) : NULL);
+	dirty |= as_copies_carry(p, f, "proposedStart");
+	dirty |= as_copies_carry(p, f, "proposedEnd");
 	if (dirty) {
 		bump(&orig, "participants", w->modseq);
 		if (s->ops->item_put(s, &orig, false, err) < 0 ||
 		    spread_participants(ctx, &orig, copy->id, w->modseq, err) < 0)
 			goto done;
-		if (carry(copy->fields, orig.fields, "participants"))
+		if (as_copies_carry(copy->fields, orig.fields, "participants"))
 			bump(copy, "participants", w->modseq);
 	}
 	const char *before = w->old != NULL ? jstr(w->old, "response") : NULL;
@@ -1098,7 +874,7 @@ static int propagate(as_item_write *w, json_t *changed, at_error *err)
 	bool proposal = ps != NULL && (json_object_get(changed, "proposedStart") != NULL ||
 				       json_object_get(changed, "proposedEnd") != NULL);
 	const char *more = proposal ? at_arena_printf(ctx->arena, "Proposed time: %s to %s\n",
-						      ps, or_dash(pe)) : "";
+						      ps, as_copies_or_dash(pe)) : "";
 	if (word != NULL && !streq(before, response)) {
 		if (notify_organizer(ctx, &orig, copy->created_by, word, comment, more, err) < 0)
 			goto done;
@@ -1111,6 +887,18 @@ static int propagate(as_item_write *w, json_t *changed, at_error *err)
 done:
 	as_item_clear(&orig);
 	return rc;
+}
+
+/* A copy the attendee deleted: the other copies and the organizer learn
+ * it was declined. */
+static int copy_declined(as_ctx *ctx, const as_item *orig, const as_item *copy, int64_t modseq,
+			 at_error *err)
+{
+	if (spread_participants(ctx, orig, copy->id, modseq, err) < 0)
+		return -1;
+	return notify_organizer(ctx, orig, copy->created_by, "Declined",
+				jstr(copy->fields, "responseComment"),
+				"The attendee deleted the appointment from their calendar.\n", err);
 }
 
 /* --- the hooks ------------------------------------------------------------------------- */
@@ -1141,7 +929,7 @@ static void appt_filter_sent(json_t *sent, json_t *stored)
 		for (const char *const *m = server_members; *m != NULL; m++) {
 			json_object_del(p, *m);
 			if (q != NULL)
-				carry(p, q, *m);
+				as_copies_carry(p, q, *m);
 		}
 		if (ext || outside)
 			continue;
@@ -1153,8 +941,8 @@ static void appt_filter_sent(json_t *sent, json_t *stored)
 		if (json_is_string(json_object_get(p, "comment")))
 			json_object_del(p, "comment");
 		if (q != NULL) {
-			carry(p, q, "status");
-			carry(p, q, "comment");
+			as_copies_carry(p, q, "status");
+			as_copies_carry(p, q, "comment");
 		}
 	}
 }
@@ -1171,9 +959,10 @@ static int appt_before_write(as_item_write *w, at_error *ie, at_error *err)
 	if (is_copy(f)) {
 		json_object_foreach(w->sent, k, v)
 			if (!in_list(k, attendee_fields))
-				return refuse(ie, k, "only the organizer changes this (an attendee "
-					      "answers, proposes a time, and keeps their reminder, "
-					      "show-as, label, categories and notes)", NULL);
+				return as_copies_refuse(ie, k, "only the organizer changes this "
+							"(an attendee answers, proposes a time, "
+							"and keeps their reminder, show-as, "
+							"label, categories and notes)", NULL);
 		return 0;
 	}
 	if (!managed(f))
@@ -1195,76 +984,37 @@ static int appt_after_write(as_item_write *w, at_error *err)
 
 static int appt_after_delete(as_ctx *ctx, const as_item *item, at_error *err)
 {
-	as_store *s = ctx->store;
-	bool found;
-	json_t *inv = json_object_get(item->fields, "invitation");
-	if (inv == NULL) {
-		if (!managed(item->fields))
-			return 0;
-		json_t *org_f = json_object_get(item->fields, "organizer");
-		as_user org;
-		if (user_by_login(ctx, jstr(org_f, "login"), &org, &found, err) < 0)
-			return -1;
-		if (!found)
-			return 0;
-		/* cancelled: the copies go, everyone is told */
-		size_t i;
-		json_t *p;
-		json_array_foreach(json_object_get(item->fields, "participants"), i, p) {
-			if (streq(jstr(p, "type"), "external")) {
-				if (jstr(p, "address") != NULL &&
-				    imip(ctx, item->fields, jstr(item->fields, "uid"), "CANCEL", p,
-					 &org, false, err) < 0)
-					return -1;
-				continue;
-			}
-			const char *copy_id = jstr(p, "appointmentId");
-			if (copy_id == NULL || !at_id_valid(copy_id))
-				continue;
-			as_item copy = {0};
-			if (s->ops->item_get(s, copy_id, ctx->arena, &copy, &found, err) < 0)
-				return -1;
-			bool live = found && copy_of(&copy, item->id);
-			int r = live ? s->ops->item_delete(s, copy.id, copy.folder_id, err) : 0;
-			as_item_clear(&copy);
-			if (r < 0 || (live && notify_cancelled(ctx, item->fields, org.name,
-							       jstr(p, "login"), err) < 0))
-				return -1;
-		}
-		return 0;
-	}
 	/* a copy: its attendee declined */
-	const char *orig_id = jstr(inv, "appointmentId");
-	if (orig_id == NULL || !at_id_valid(orig_id))
+	if (json_object_get(item->fields, "invitation") != NULL)
+		return as_copies_declined(ctx, &appt_copies, item, copy_declined, err);
+	if (!managed(item->fields))
 		return 0;
-	as_item orig = {0};
-	int rc = -1;
-	if (s->ops->item_get(s, orig_id, ctx->arena, &orig, &found, err) < 0)
-		goto done;
-	json_t *p = found ? entry_of(&orig, item->id) : NULL;
-	if (p == NULL) {
-		rc = 0;
-		goto done;
+	json_t *org_f = json_object_get(item->fields, "organizer");
+	as_user org;
+	bool found;
+	if (user_by_login(ctx, jstr(org_f, "login"), &org, &found, err) < 0)
+		return -1;
+	if (!found)
+		return 0;
+	/* cancelled: the copies go, everyone is told */
+	size_t i;
+	json_t *p;
+	json_array_foreach(json_object_get(item->fields, "participants"), i, p) {
+		if (streq(jstr(p, "type"), "external")) {
+			if (jstr(p, "address") != NULL &&
+			    imip(ctx, item->fields, jstr(item->fields, "uid"), "CANCEL", p, &org,
+				 false, err) < 0)
+				return -1;
+			continue;
+		}
+		bool live;
+		if (as_copies_delete(ctx, &appt_copies, jstr(p, "appointmentId"), item->id, NULL,
+				     &live, err) < 0 ||
+		    (live &&
+		     notify_cancelled(ctx, item->fields, org.name, jstr(p, "login"), err) < 0))
+			return -1;
 	}
-	int64_t modseq;
-	if (s->ops->tx_modseq(s, &modseq, err) < 0)
-		goto done;
-	json_object_del(p, "appointmentId");
-	json_object_del(p, "proposedStart");
-	json_object_del(p, "proposedEnd");
-	json_object_set_new(p, "status", json_string("declined"));
-	bump(&orig, "participants", modseq);
-	if (s->ops->item_put(s, &orig, false, err) < 0 ||
-	    spread_participants(ctx, &orig, item->id, modseq, err) < 0)
-		goto done;
-	if (notify_organizer(ctx, &orig, item->created_by, "Declined",
-			     jstr(item->fields, "responseComment"),
-			     "The attendee deleted the appointment from their calendar.\n", err) < 0)
-		goto done;
-	rc = 0;
-done:
-	as_item_clear(&orig);
-	return rc;
+	return 0;
 }
 
 const as_item_hooks as_appointment_hooks = {

@@ -4,7 +4,8 @@
  * the busy time of the people and resources invited, and the mail that
  * goes with it (notices to users, iMIP to external addresses).
  * docs/protocol.md, "Invitations, resources and conflicts", is the
- * contract; this header says how it is built.
+ * contract; this header says how it is built.  The bookkeeping of copies
+ * it shares with task delegation is copies.h's.
  *
  * The organizer's appointment is an appointment without `invitation` whose
  * `organizer` is absent (the server sets it to the writer) or names a user

@@ -6,14 +6,13 @@
 #include <strings.h>
 
 #include "clock.h"
+#include "copies.h"
 #include "log.h"
-#include "mail.h"
 #include "model.h"
 #include "protocol.h"
 #include "task.h"
 
 #define MOD "tasks"
-#define NOTES_EXCERPT 400   /* bytes of notes quoted in a notice */
 
 /* What an assignee's copy gets from the delegator's task when it is made. */
 static const char *const copy_fields[] = {
@@ -60,70 +59,6 @@ static bool touches(json_t *keys, const char *const *list)
 	return false;
 }
 
-/* Is `copy` the live copy of the task orig_id? */
-static bool copy_of(const as_item *copy, const char *orig_id)
-{
-	json_t *d = json_object_get(copy->fields, "delegator");
-	return streq(copy->type, "task") && streq(jstr(d, "taskId"), orig_id);
-}
-
-/* Field values for a notice, "-" when absent. */
-static const char *or_dash(const char *s)
-{
-	return s != NULL && s[0] != '\0' ? s : "-";
-}
-
-/* A subject for a mail header: no line breaks (task subjects have none, a
- * copy of the text is made anyway). */
-static const char *header_text(at_arena *a, const char *s)
-{
-	char *out = at_arena_strdup(a, s != NULL && s[0] != '\0' ? s : "(no subject)");
-	for (char *p = out; *p != '\0'; p++)
-		if (*p == '\r' || *p == '\n' || *p == '\t')
-			*p = ' ';
-	return out;
-}
-
-/* The first NOTES_EXCERPT bytes of the notes, cut on a character
- * boundary, with "..." when cut. */
-static const char *notes_excerpt(at_arena *a, json_t *fields)
-{
-	const char *notes = jstr(fields, "notes");
-	if (notes == NULL || notes[0] == '\0')
-		return "-";
-	size_t n = strlen(notes);
-	if (n <= NOTES_EXCERPT)
-		return notes;
-	n = NOTES_EXCERPT;
-	while (n > 0 && ((unsigned char)notes[n] & 0xC0) == 0x80)
-		n--;
-	return at_arena_printf(a, "%.*s...", (int)n, notes);
-}
-
-/* Queues a notice.  A message the mail module refuses (an address it does
- * not take) is logged and dropped: it must not refuse the task's write;
- * store failures abort as any other. */
-static int notice(as_ctx *ctx, const char *to, const char *to_name, const char *subject,
-		  const char *text, at_error *err)
-{
-	if (to == NULL || to[0] == '\0') {
-		at_info(MOD, "no e-mail address for %s: notice \"%s\" not sent",
-			or_dash(to_name), subject);
-		return 0;
-	}
-	as_mail_msg m = {.to = to, .to_name = to_name, .subject = subject, .text = text};
-	at_error me;
-	at_error_clear(&me);
-	if (as_mail_enqueue(ctx->store, &m, &me) == 0)
-		return 0;
-	if (strcmp(me.code, AT_E_SERVER) == 0 || strcmp(me.code, AT_E_UNAVAILABLE) == 0) {
-		at_error_copy(err, &me);
-		return -1;
-	}
-	at_warn(MOD, "notice \"%s\" to %s not queued: %s", subject, to, me.message);
-	return 0;
-}
-
 static int user_by_id(as_ctx *ctx, const char *id, as_user *u_r, bool *found_r, at_error *err)
 {
 	return ctx->store->ops->user_get_by_id(ctx->store, id, ctx->arena, u_r, found_r, err);
@@ -136,29 +71,13 @@ static int user_by_login(as_ctx *ctx, const char *login, as_user *u_r, bool *fou
 						  err);
 }
 
-struct default_folder {
-	const char *id;
-};
-
-static int on_owned_folder(void *p, const as_folder *f)
-{
-	struct default_folder *d = p;
-	if (d->id == NULL && f->is_default && f->module == AT_MODULE_TASKS)
-		d->id = f->id;
-	return 0;
-}
-
-/* The user's default tasks folder (*id_r NULL when there is none). */
-static int default_tasks_folder(as_ctx *ctx, const char *user_id, const char **id_r,
-				at_error *err)
-{
-	struct default_folder d = {NULL};
-	if (ctx->store->ops->folder_list_owned(ctx->store, user_id, -1, ctx->arena,
-					       on_owned_folder, &d, err) < 0)
-		return -1;
-	*id_r = d.id;
-	return 0;
-}
+/* The assignees' copies (copies.h): "delegator" names the task they copy. */
+static const char *const entry_members[] = {"taskId", "taskStatus", "percentComplete", NULL};
+static const as_copy_kind task_copies = {
+	.type = "task", .module = AT_MODULE_TASKS, .cid_prefix = AS_TASK_COPY_CID_PREFIX,
+	.back_ref = "delegator", .id_member = "taskId", .entry_members = entry_members,
+	.log = MOD, .mail_word = "notice",
+	.everyone_refused = "a task cannot be assigned to the whole organisation:"};
 
 /* --- delegation: copies ------------------------------------------------------- */
 
@@ -168,49 +87,37 @@ static int notify_assignee(as_ctx *ctx, const as_item *orig, const as_user *dele
 {
 	at_arena *a = ctx->arena;
 	json_t *f = orig->fields;
-	const char *subject = header_text(a, jstr(f, "subject"));
+	const char *subject = as_copies_subject(a, jstr(f, "subject"));
 	const char *how = copy_id != NULL
 		? at_arena_printf(a, "The task is in your Tasks folder. Answer with:\n"
 				  "  atrium task respond %s accept|tentative|decline\n", copy_id)
 		: at_arena_printf(a, "Please answer %s <%s> by e-mail.\n", delegator->name,
-				  or_dash(delegator->email));
+				  as_copies_or_dash(delegator->email));
 	const char *text = at_arena_printf(
 		a, "%s (%s) assigned a task to you: %s\n\nStart: %s\nDue: %s\nPriority: %s\n\n"
 		"Notes:\n%s\n\n%s", delegator->name, delegator->login, subject,
-		or_dash(jstr(f, "start")), or_dash(jstr(f, "due")),
-		or_dash(jstr(f, "priority")), notes_excerpt(a, f), how);
-	return notice(ctx, to, to_name, at_arena_printf(a, "Task assigned: %s", subject), text,
-		      err);
+		as_copies_or_dash(jstr(f, "start")), as_copies_or_dash(jstr(f, "due")),
+		as_copies_or_dash(jstr(f, "priority")), as_copies_excerpt(a, f), how);
+	return as_copies_notice(ctx, &task_copies, to, to_name,
+				at_arena_printf(a, "Task assigned: %s", subject), text, err);
 }
 
 /* Makes (or finds again) assignee's copy of orig.  *copy_id_r: its id, NULL
- * when the assignee has no tasks folder.  *made_r: it was made now. */
+ * when the assignee has no tasks folder. */
 static int make_copy(as_ctx *ctx, const as_item *orig, const as_user *delegator,
 		     const as_user *assignee, int64_t modseq, const char **copy_id_r,
 		     at_error *err)
 {
-	as_store *s = ctx->store;
-	as_item c = {0};
-	const char *existing, *folder_id;
+	json_t *fields = NULL;
+	const char *cid, *folder_id;
 	int rc = -1;
-	*copy_id_r = NULL;
-	const char *cid = at_arena_printf(ctx->arena, AS_TASK_COPY_CID_PREFIX "%s:%s", orig->id,
-					  assignee->id);
-	if (s->ops->client_id_lookup(s, assignee->id, cid, ctx->arena, &existing, err) < 0)
+	if (as_copies_find(ctx, &task_copies, orig->id, assignee->id, &cid, copy_id_r, err) < 0)
 		goto done;
-	if (existing != NULL) {
-		bool found;
-		if (s->ops->item_get(s, existing, ctx->arena, &c, &found, err) < 0)
-			goto done;
-		if (found && copy_of(&c, orig->id)) {
-			*copy_id_r = c.id;  /* made before (a replay): keep it */
-			rc = 0;
-			goto done;
-		}
-		as_item_clear(&c);
-		cid = NULL;  /* that copy was deleted: the new one goes without */
+	if (*copy_id_r != NULL) {
+		rc = 0;  /* made before (a replay): keep it */
+		goto done;
 	}
-	if (default_tasks_folder(ctx, assignee->id, &folder_id, err) < 0)
+	if (as_copies_folder(ctx, &task_copies, assignee->id, &folder_id, err) < 0)
 		goto done;
 	if (folder_id == NULL) {
 		at_warn(MOD, "user %s has no default tasks folder: no copy of task %s",
@@ -218,69 +125,37 @@ static int make_copy(as_ctx *ctx, const as_item *orig, const as_user *delegator,
 		rc = 0;
 		goto done;
 	}
-	c.fields = json_object();
+	fields = json_object();
 	for (const char *const *k = copy_fields; *k != NULL; k++) {
 		json_t *v = json_object_get(orig->fields, *k);
 		if (v != NULL)
-			json_object_set_new(c.fields, *k, json_deep_copy(v));
+			json_object_set_new(fields, *k, json_deep_copy(v));
 	}
 	json_t *d = json_pack("{s:s,s:s}", "login", delegator->login, "taskId", orig->id);
 	if (delegator->name != NULL && delegator->name[0] != '\0')
 		json_object_set_new(d, "name", json_string(delegator->name));
 	if (delegator->email != NULL && delegator->email[0] != '\0')
 		json_object_set_new(d, "address", json_string(delegator->email));
-	json_object_set_new(c.fields, "delegator", d);
-	json_object_set_new(c.fields, "response", json_string("none"));
+	json_object_set_new(fields, "delegator", d);
+	json_object_set_new(fields, "response", json_string("none"));
 	at_error ie;
-	if (at_model_validate(&at_model_task, c.fields, false, &ie) < 0) {
+	if (at_model_validate(&at_model_task, fields, false, &ie) < 0) {
 		at_warn(MOD, "the copy of task %s for %s is not valid (%s): not made", orig->id,
 			assignee->login, ie.message);
 		rc = 0;
 		goto done;
 	}
-	c.id = as_new_id(ctx->arena);
-	c.folder_id = folder_id;
-	c.type = "task";
-	c.created_by = assignee->id;
-	c.client_id = cid;
-	c.field_versions = json_object();
-	const char *k;
-	json_t *v;
-	json_object_foreach(c.fields, k, v)
-		json_object_set_new(c.field_versions, k, json_integer(modseq));
-	if (s->ops->item_put(s, &c, true, err) < 0)
+	const char *id = as_new_id(ctx->arena);
+	if (as_copies_write_new(ctx, &task_copies, id, folder_id, assignee->id, cid, fields,
+				modseq, err) < 0)
 		goto done;
-	*copy_id_r = c.id;
-	if (notify_assignee(ctx, orig, delegator, assignee->email, assignee->name, c.id, err) < 0)
+	*copy_id_r = id;
+	if (notify_assignee(ctx, orig, delegator, assignee->email, assignee->name, id, err) < 0)
 		goto done;
 	rc = 0;
 done:
-	as_item_clear(&c);
+	json_decref(fields);
 	return rc;
-}
-
-/* Carries the content fields named in changed from orig to its copy. */
-static int update_copy(as_ctx *ctx, as_item *copy, const as_item *orig, json_t *changed,
-		       int64_t modseq, at_error *err)
-{
-	bool dirty = false;
-	for (const char *const *k = content_fields; *k != NULL; k++) {
-		if (json_object_get(changed, *k) == NULL)
-			continue;
-		json_t *ov = json_object_get(orig->fields, *k);
-		json_t *cv = json_object_get(copy->fields, *k);
-		if ((ov == NULL && cv == NULL) || (ov != NULL && cv != NULL && json_equal(ov, cv)))
-			continue;
-		if (ov == NULL)
-			json_object_del(copy->fields, *k);
-		else
-			json_object_set_new(copy->fields, *k, json_deep_copy(ov));
-		bump(copy, *k, modseq);
-		dirty = true;
-	}
-	if (!dirty)
-		return 0;
-	return ctx->store->ops->item_put(ctx->store, copy, false, err);
 }
 
 /* Is there an external participant with this address in list? */
@@ -341,25 +216,22 @@ static int delegate(as_ctx *ctx, as_item *it, json_t *old, json_t *changed, int6
 			continue;
 		const char *task_id = jstr(p, "taskId");
 		if (task_id != NULL) {
+			/* a live copy gets the content; a gone one is declined */
 			as_item copy = {0};
-			if (s->ops->item_get(s, task_id, ctx->arena, &copy, &found, err) < 0)
-				goto done;
-			if (found && copy_of(&copy, it->id)) {
+			bool live;
+			int r = as_copies_linked(ctx, &task_copies, p, it->id, &copy, &live, err);
+			if (r == 0 && live) {
 				json_object_set_new(kept, task_id, json_true());
-				int r = content_changed
-					? update_copy(ctx, &copy, it, changed, modseq, err) : 0;
-				as_item_clear(&copy);
-				if (r < 0)
-					goto done;
-				continue;
+				bool dirty = content_changed &&
+					as_copies_carry_fields(&copy, it->fields, content_fields,
+							       changed, modseq);
+				if (dirty)
+					r = s->ops->item_put(s, &copy, false, err);
 			}
 			as_item_clear(&copy);
-			/* the copy is gone: as when its assignee deletes it */
-			json_object_del(p, "taskId");
-			json_object_del(p, "taskStatus");
-			json_object_del(p, "percentComplete");
-			json_object_set_new(p, "status", json_string("declined"));
-			parts_changed = true;
+			if (r < 0)
+				goto done;
+			parts_changed |= !live;
 			continue;
 		}
 		/* a declined assignee (its copy deleted) gets no new copy until
@@ -396,13 +268,7 @@ static int delegate(as_ctx *ctx, as_item *it, json_t *old, json_t *changed, int6
 		const char *task_id = jstr(p, "taskId");
 		if (task_id == NULL || json_object_get(kept, task_id) != NULL)
 			continue;
-		as_item copy = {0};
-		if (s->ops->item_get(s, task_id, ctx->arena, &copy, &found, err) < 0)
-			goto done;
-		int r = found && copy_of(&copy, it->id)
-			? s->ops->item_delete(s, copy.id, copy.folder_id, err) : 0;
-		as_item_clear(&copy);
-		if (r < 0)
+		if (as_copies_delete(ctx, &task_copies, task_id, it->id, NULL, NULL, err) < 0)
 			goto done;
 	}
 	if (parts_changed)
@@ -427,54 +293,23 @@ static int notify_delegator(as_ctx *ctx, const as_item *orig, const char *assign
 			    const char *response, const char *comment, const char *why,
 			    at_error *err)
 {
-	as_user d, a;
-	bool found, a_found;
-	const char *word = answer_word(response);
+	as_user d;
+	bool found;
+	const char *word = answer_word(response), *who;
 	if (word == NULL)
 		return 0;
 	if (user_by_id(ctx, orig->created_by, &d, &found, err) < 0)
 		return -1;
 	if (!found)
 		return 0;
-	if (user_by_id(ctx, assignee_id, &a, &a_found, err) < 0)
+	if (as_copies_who(ctx, assignee_id, "The assignee", &who, err) < 0)
 		return -1;
-	const char *who = a_found ? at_arena_printf(ctx->arena, "%s (%s)", a.name, a.login)
-				  : "The assignee";
-	const char *subject = header_text(ctx->arena, jstr(orig->fields, "subject"));
+	const char *subject = as_copies_subject(ctx->arena, jstr(orig->fields, "subject"));
 	const char *text = at_arena_printf(ctx->arena, "%s %s your task: %s\n%s\nComment: %s\n",
-					   who, word, subject, why, or_dash(comment));
-	return notice(ctx, d.email, d.name,
-		      at_arena_printf(ctx->arena, "Task %s: %s", word, subject), text, err);
-}
-
-/* The participant entry of orig whose copy is copy_id, or NULL. */
-static json_t *entry_of(const as_item *orig, const char *copy_id)
-{
-	size_t i;
-	json_t *p;
-	json_array_foreach(json_object_get(orig->fields, "participants"), i, p)
-		if (streq(jstr(p, "taskId"), copy_id))
-			return p;
-	return NULL;
-}
-
-/* Sets member k of p to v (a new reference; NULL removes); true when it
- * changed. */
-static bool set_member(json_t *p, const char *k, json_t *v)
-{
-	json_t *cur = json_object_get(p, k);
-	if (v == NULL) {
-		if (cur == NULL)
-			return false;
-		json_object_del(p, k);
-		return true;
-	}
-	if (cur != NULL && json_equal(cur, v)) {
-		json_decref(v);
-		return false;
-	}
-	json_object_set_new(p, k, v);
-	return true;
+					   who, word, subject, why, as_copies_or_dash(comment));
+	return as_copies_notice(ctx, &task_copies, d.email, d.name,
+				at_arena_printf(ctx->arena, "Task %s: %s", word, subject), text,
+				err);
 }
 
 /* The assignee's side: copy (about to be written) changed its answer or
@@ -484,21 +319,14 @@ static int propagate(as_ctx *ctx, const as_item *copy, json_t *old, json_t *chan
 {
 	as_store *s = ctx->store;
 	as_item orig = {0};
-	bool found;
+	json_t *p;
 	int rc = -1;
 	if (!touches(changed, answer_fields)) {
 		rc = 0;
 		goto done;
 	}
-	json_t *d = json_object_get(copy->fields, "delegator");
-	const char *orig_id = jstr(d, "taskId");
-	if (orig_id == NULL || !at_id_valid(orig_id)) {
-		rc = 0;
+	if (as_copies_original(ctx, &task_copies, copy, &orig, &p, err) < 0)
 		goto done;
-	}
-	if (s->ops->item_get(s, orig_id, ctx->arena, &orig, &found, err) < 0)
-		goto done;
-	json_t *p = found ? entry_of(&orig, copy->id) : NULL;
 	if (p == NULL) {
 		rc = 0;  /* the original is gone or the assignee withdrawn */
 		goto done;
@@ -509,11 +337,12 @@ static int propagate(as_ctx *ctx, const as_item *copy, json_t *old, json_t *chan
 	const char *status = jstr(f, "status");
 	json_t *pc = json_object_get(f, "percentComplete");
 	bool dirty = false;
-	dirty |= set_member(p, "status", json_string(response != NULL ? response : "none"));
-	dirty |= set_member(p, "comment", comment != NULL ? json_string(comment) : NULL);
-	dirty |= set_member(p, "taskStatus", json_string(status != NULL ? status : "notStarted"));
-	dirty |= set_member(p, "percentComplete",
-			    json_integer(json_is_integer(pc) ? json_integer_value(pc) : 0));
+	dirty |= as_copies_set(p, "status", json_string(response != NULL ? response : "none"));
+	dirty |= as_copies_set(p, "comment", comment != NULL ? json_string(comment) : NULL);
+	dirty |= as_copies_set(p, "taskStatus",
+			       json_string(status != NULL ? status : "notStarted"));
+	dirty |= as_copies_set(p, "percentComplete",
+			       json_integer(json_is_integer(pc) ? json_integer_value(pc) : 0));
 	if (dirty) {
 		bump(&orig, "participants", modseq);
 		if (s->ops->item_put(s, &orig, false, err) < 0)
@@ -559,11 +388,7 @@ static int create_next(as_ctx *ctx, const as_item *it, json_t *next, int64_t mod
 	n.created_by = it->created_by;
 	n.client_id = cid;
 	n.fields = json_deep_copy(next);
-	n.field_versions = json_object();
-	const char *k;
-	json_t *v;
-	json_object_foreach(n.fields, k, v)
-		json_object_set_new(n.field_versions, k, json_integer(modseq));
+	n.field_versions = as_copies_versions(n.fields, modseq);
 	/* a delegated series: the assignees get copies of the next one too */
 	if (delegate(ctx, &n, NULL, NULL, modseq, err) < 0 ||
 	    s->ops->item_put(s, &n, true, err) < 0)
@@ -581,12 +406,18 @@ static void task_filter_sent(json_t *sent, json_t *stored)
 	at_task_strip_server_fields(sent, stored);
 }
 
-static int refuse(at_error *ie, const char *field, const char *msg, const char *arg)
+/* A user entry without a copy yet (but the delegator) must name a user. */
+static int check_assignee(as_ctx *ctx, json_t *p, const char *field, const char *self,
+			  at_error *ie, at_error *err)
 {
-	at_error_set(ie, AT_E_INVALID_FIELD, AT_SCOPE_ITEM, AT_RETRY_FINAL, field, "%s: %s%s%s",
-		     field, msg, arg != NULL ? " " : "", arg != NULL ? arg : "");
-	at_error_scrub(ie);
-	return 1;
+	const char *login = jstr(p, "login");
+	as_user u;
+	bool found;
+	if (!streq(jstr(p, "type"), "user") || jstr(p, "taskId") != NULL || streq(login, self))
+		return 0;
+	if (user_by_login(ctx, login, &u, &found, err) < 0)
+		return -1;
+	return found ? 0 : as_copies_refuse(ie, field, "no user with the login", login);
 }
 
 /* Group participants become their members (users not listed already,
@@ -595,77 +426,16 @@ static int refuse(at_error *ie, const char *field, const char *msg, const char *
 static int expand_participants(as_item_write *w, at_error *ie, at_error *err,
 			       bool *expanded_r)
 {
-	as_ctx *ctx = w->ctx;
-	as_store *s = ctx->store;
 	json_t *parts = json_object_get(w->item->fields, "participants");
-	json_t *listed = NULL, *out = NULL;
+	as_user delegator;
 	bool found;
-	int rc = -1;
 	*expanded_r = false;
 	if (!json_is_array(parts) || json_array_size(parts) == 0)
 		return 0;
-	as_user delegator;
-	if (user_by_id(ctx, w->item->created_by, &delegator, &found, err) < 0)
+	if (user_by_id(w->ctx, w->item->created_by, &delegator, &found, err) < 0)
 		return -1;
-	const char *self = found ? delegator.login : NULL;
-	listed = json_object();
-	out = json_array();
-	size_t i;
-	json_t *p;
-	json_array_foreach(parts, i, p)
-		if (streq(jstr(p, "type"), "user") && jstr(p, "login") != NULL)
-			json_object_set_new(listed, jstr(p, "login"), json_true());
-	json_array_foreach(parts, i, p) {
-		const char *type = jstr(p, "type"), *login = jstr(p, "login");
-		char field[AT_ERROR_FIELD_MAX];
-		snprintf(field, sizeof(field), "participants[%zu].login", i);
-		if (streq(type, "user") && jstr(p, "taskId") == NULL &&
-		    !streq(login, self)) {
-			as_user u;
-			if (user_by_login(ctx, login, &u, &found, err) < 0)
-				goto done;
-			if (!found) {
-				rc = refuse(ie, field, "no user with the login", login);
-				goto done;
-			}
-		}
-		if (!streq(type, "group")) {
-			json_array_append(out, p);
-			continue;
-		}
-		as_group g;
-		if (streq(login, AS_GROUP_EVERYONE)) {
-			/* its members are implicit: every user of the server */
-			rc = refuse(ie, field, "a task cannot be assigned to the whole organisation:",
-				    "name people or groups");
-			goto done;
-		}
-		if (s->ops->group_get_by_name(s, login, ctx->arena, &g, &found, err) < 0)
-			goto done;
-		if (!found) {
-			rc = refuse(ie, field, "no group named", login);
-			goto done;
-		}
-		for (size_t m = 0; m < g.n_members; m++) {
-			const as_user *u = &g.members[m];
-			if (streq(u->login, self) || json_object_get(listed, u->login) != NULL)
-				continue;
-			json_object_set_new(listed, u->login, json_true());
-			json_t *e = json_pack("{s:s,s:s,s:s}", "type", "user", "login", u->login,
-					      "status", "none");
-			if (u->name != NULL && u->name[0] != '\0')
-				json_object_set_new(e, "name", json_string(u->name));
-			json_array_append_new(out, e);
-		}
-		*expanded_r = true;
-	}
-	if (*expanded_r)
-		json_object_set(w->item->fields, "participants", out);
-	rc = 0;
-done:
-	json_decref(listed);
-	json_decref(out);
-	return rc;
+	return as_copies_expand(w->ctx, &task_copies, w->item->fields,
+				found ? delegator.login : NULL, check_assignee, expanded_r, ie, err);
 }
 
 static int task_before_write(as_item_write *w, at_error *ie, at_error *err)
@@ -676,8 +446,8 @@ static int task_before_write(as_item_write *w, at_error *ie, at_error *err)
 	int64_t now = as_clock_now();
 	bool copy = json_object_get(f, "delegator") != NULL;
 	if (copy && json_object_get(w->sent, "participants") != NULL) {
-		rc = refuse(ie, "participants", "a delegated task cannot be delegated further "
-			    "by its assignee (ask the delegator)", NULL);
+		rc = as_copies_refuse(ie, "participants", "a delegated task cannot be delegated "
+				      "further by its assignee (ask the delegator)", NULL);
 		goto done;
 	}
 	json_t *changed = json_object();
@@ -750,61 +520,29 @@ static int task_after_write(as_item_write *w, at_error *err)
 	return delegate(w->ctx, it, w->old, w->old != NULL ? changed : NULL, w->modseq, err);
 }
 
+/* A copy the assignee deleted: the delegator learns it was declined. */
+static int copy_declined(as_ctx *ctx, const as_item *orig, const as_item *copy, int64_t modseq,
+			 at_error *err)
+{
+	(void)modseq;
+	return notify_delegator(ctx, orig, copy->created_by, "declined",
+				jstr(copy->fields, "responseComment"),
+				"The assignee deleted their copy of the task.", err);
+}
+
 static int task_after_delete(as_ctx *ctx, const as_item *item, at_error *err)
 {
-	as_store *s = ctx->store;
-	bool found;
-	json_t *d = json_object_get(item->fields, "delegator");
-	if (d == NULL) {
-		/* the original: its copies go with it */
-		size_t i;
-		json_t *p;
-		json_array_foreach(json_object_get(item->fields, "participants"), i, p) {
-			const char *task_id = jstr(p, "taskId");
-			if (task_id == NULL || !at_id_valid(task_id))
-				continue;
-			as_item copy = {0};
-			if (s->ops->item_get(s, task_id, ctx->arena, &copy, &found, err) < 0)
-				return -1;
-			int r = found && copy_of(&copy, item->id)
-				? s->ops->item_delete(s, copy.id, copy.folder_id, err) : 0;
-			as_item_clear(&copy);
-			if (r < 0)
-				return -1;
-		}
-		return 0;
-	}
 	/* a copy: its assignee declined */
-	const char *orig_id = jstr(d, "taskId");
-	if (orig_id == NULL || !at_id_valid(orig_id))
-		return 0;
-	as_item orig = {0};
-	int rc = -1;
-	if (s->ops->item_get(s, orig_id, ctx->arena, &orig, &found, err) < 0)
-		goto done;
-	json_t *p = found ? entry_of(&orig, item->id) : NULL;
-	if (p == NULL) {
-		rc = 0;
-		goto done;
-	}
-	int64_t modseq;
-	if (s->ops->tx_modseq(s, &modseq, err) < 0)
-		goto done;
-	json_object_del(p, "taskId");
-	json_object_del(p, "taskStatus");
-	json_object_del(p, "percentComplete");
-	json_object_set_new(p, "status", json_string("declined"));
-	bump(&orig, "participants", modseq);
-	if (s->ops->item_put(s, &orig, false, err) < 0)
-		goto done;
-	if (notify_delegator(ctx, &orig, item->created_by, "declined",
-			     jstr(item->fields, "responseComment"),
-			     "The assignee deleted their copy of the task.", err) < 0)
-		goto done;
-	rc = 0;
-done:
-	as_item_clear(&orig);
-	return rc;
+	if (json_object_get(item->fields, "delegator") != NULL)
+		return as_copies_declined(ctx, &task_copies, item, copy_declined, err);
+	/* the original: its copies go with it */
+	size_t i;
+	json_t *p;
+	json_array_foreach(json_object_get(item->fields, "participants"), i, p)
+		if (as_copies_delete(ctx, &task_copies, jstr(p, "taskId"), item->id, NULL, NULL,
+				     err) < 0)
+			return -1;
+	return 0;
 }
 
 const as_item_hooks as_task_hooks = {

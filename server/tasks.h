@@ -2,7 +2,8 @@
  * coherence of status, % complete and date completed, the next occurrence
  * of a completed series, and delegation (the assignees' copies, their
  * answers and progress flowing back).  The rules themselves are
- * libatrium's (task.h); this module applies them to the store.
+ * libatrium's (task.h); this module applies them to the store.  The
+ * bookkeeping of copies it shares with invitations is copies.h's.
  *
  * It plugs into the write path of sync.c through a per-type table of hooks
  * (as_item_hooks, below), so that Item/sync stays generic: sync.c looks up
