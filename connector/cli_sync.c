@@ -118,11 +118,20 @@ static void mirror_before(ac_cli *cli, bool stamp)
 	print_mirror("scanned", &st, stamp);
 }
 
-static void mirror_after(ac_cli *cli, ac_mirror_watch *w, bool stamp)
+/* Writes the store's changes into the files; online: first downloads the
+ * photos the files lack (mirror.h). */
+static void mirror_after(ac_cli *cli, ac_mirror_watch *w, bool online, bool stamp)
 {
 	ac_mirror_stats st = {0};
 	at_error err;
 	at_error_clear(&err);
+	if (online && cli->transport.blob_fetch != NULL &&
+	    ac_mirror_fetch_photos(cli->store, cli->transport.blob_fetch,
+				   cli->transport.blob_ctx, NULL, &err) < 0) {
+		fprintf(stderr, "atrium: photos for the local files mirror were not "
+			"downloaded: %s\n", err.message);
+		at_error_clear(&err);
+	}
 	if (ac_mirror_watch_write(w, cli->store, &st, stderr, &err) < 0)
 		fprintf(stderr, "atrium: the local files mirror was not written: %s\n",
 			err.message);
@@ -153,7 +162,7 @@ static void daemon_after(void *arg)
 		 ac_mirror_watch_start(d->cli->store, &wake_requested, &d->watch, &err) < 0)
 		at_warn("daemon", "the mirror's files are not watched: %s", err.message);
 	free(root);
-	mirror_after(d->cli, d->watch, true);
+	mirror_after(d->cli, d->watch, true, true);
 }
 
 static void print_stats(const ac_sync_stats *stats)
@@ -268,7 +277,7 @@ int ac_cmd_sync(ac_cli *cli, int argc, char **argv)
 	opts.progress_arg = progress;
 	r = ac_engine_sync(cli->store, &cli->transport, &opts, &stats, &err);
 	ac_progress_free(&progress);
-	mirror_after(cli, NULL, false);
+	mirror_after(cli, NULL, r == 0, false);
 	if (r < 0) {
 		fprintf(stderr, "atrium: sync failed: %s\n",
 			err.message[0] ? err.message : err.code);

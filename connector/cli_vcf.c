@@ -47,7 +47,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <sodium.h>
 
 #include "blobs.h"
 #include "cards.h"
@@ -146,66 +145,15 @@ static const char *resolve_member(void *ctx, const char *uri)
 	return json_string_value(json_object_get(run->uids, uri));
 }
 
-/* The photo (blobs.h): the first PHOTO of a card, when it is inline and its
- * bytes are a JPEG, PNG or GIF within the photo limit, becomes the photo
- * field (the bytes go into the blob cache, the id is their hash) and leaves
- * vcardExtra; any other PHOTO (a URI, a second one, bytes that are no such
- * image) stays in vcardExtra verbatim.  -1 only when the cache cannot be
- * written. */
+/* The photo of a card (cards.h): into the blob cache and the photo field. */
 static int lift_photo(ac_cli *cli, const at_vcard *card, json_t *fields, at_error *err)
 {
-	if (card->photo == NULL || card->photo_len == 0)
-		return 0;
-	const char *type = at_image_sniff(card->photo, card->photo_len, NULL, NULL);
 	ac_blob_limits lim;
 	ac_blob_limits_get(cli->store, &lim);
-	if (type == NULL || (int64_t)card->photo_len > lim.max_photo)
-		return 0;
-	const char *raw = NULL;
-	for (size_t i = 0; i < card->n_props && raw == NULL; i++)
-		if (strcmp(card->props[i].name, "PHOTO") == 0 && card->props[i].bin != NULL)
-			raw = card->props[i].raw;
-	const char *extra = json_string_value(json_object_get(fields, AT_VCARD_EXTRA_FIELD));
-	if (raw == NULL || extra == NULL)
-		return 0;
-	/* vcardExtra without that line (lines joined by CRLF) */
-	size_t rlen = strlen(raw);
-	const char *p = extra, *hit = NULL;
-	while (*p != '\0' && hit == NULL) {
-		const char *eol = strstr(p, "\r\n");
-		size_t len = eol != NULL ? (size_t)(eol - p) : strlen(p);
-		if (len == rlen && memcmp(p, raw, rlen) == 0)
-			hit = p;
-		else
-			p = eol != NULL ? eol + 2 : p + len;
-	}
-	if (hit == NULL)
-		return 0;
 	char *cache = ac_blob_cache_dir(cli->profile->dir);
-	char id[AT_BLOB_ID_SIZE];
-	int rc = ac_blob_import_bytes(cache, card->photo, card->photo_len, id, NULL, err);
+	int rc = ac_card_lift_photo(cache, lim.max_photo, card, fields, err);
 	free(cache);
-	if (rc < 0)
-		return -1;
-	at_buf rest;
-	at_buf_init(&rest, 0);
-	at_buf_append(&rest, extra, (size_t)(hit - extra));
-	const char *after = hit + rlen;
-	if (strncmp(after, "\r\n", 2) == 0)
-		after += 2;
-	else if (rest.len >= 2)
-		at_buf_truncate(&rest, rest.len - 2);  /* the last line: drop its separator */
-	at_buf_puts(&rest, after);
-	if (rest.len > 0)
-		json_object_set_new(fields, AT_VCARD_EXTRA_FIELD,
-				    json_stringn(rest.data, rest.len));
-	else
-		json_object_del(fields, AT_VCARD_EXTRA_FIELD);
-	at_buf_free(&rest);
-	json_object_set_new(fields, "photo",
-			    json_pack("{s:s,s:s,s:I}", "blobId", id, "type", type, "size",
-				      (json_int_t)card->photo_len));
-	return 0;
+	return rc;
 }
 
 /* The fields a contact is written with: those of the item, and its photo
@@ -214,51 +162,21 @@ static int lift_photo(ac_cli *cli, const at_vcard *card, json_t *fields, at_erro
  * Returns a new reference. */
 static json_t *export_fields(ac_cli *cli, const ac_item *it, at_vcard_version version)
 {
-	json_t *fields = json_deep_copy(it->fields);
-	json_t *photo = json_object_get(fields, "photo");
-	const char *id = ac_jstr(photo, "blobId"), *type = ac_jstr(photo, "type");
-	if (id == NULL || type == NULL)
-		return fields;
+	const char *id = ac_jstr(json_object_get(it->fields, "photo"), "blobId");
 	char *cache = ac_blob_cache_dir(cli->profile->dir);
-	unsigned char *data = NULL;
-	size_t len = 0;
+	json_t *fields = NULL;
 	at_error e;
 	at_error_clear(&e);
-	if (!ac_blob_cached(cache, id) &&
+	if (id != NULL && !ac_blob_cached(cache, id) &&
 	    (ac_cli_open_transport(cli, &e) < 0 || cli->transport.blob_fetch == NULL ||
 	     cli->transport.blob_fetch(cli->transport.blob_ctx, id, &e) < 0)) {
 		fprintf(stderr, "atrium: contact %s: photo left out: %s\n", it->local_id,
 			e.message[0] ? e.message : "cannot download it");
-		goto done;
+		at_error_clear(&e);
 	}
-	if (ac_blob_read(cache, id, AT_VCARD_MAX_BINARY, &data, &len, &e) < 0) {
-		fprintf(stderr, "atrium: contact %s: photo left out: %s\n", it->local_id, e.message);
-		goto done;
-	}
-	size_t b64 = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
-	char *text = malloc(b64);
-	if (text == NULL)
-		abort();
-	sodium_bin2base64(text, b64, data, len, sodium_base64_VARIANT_ORIGINAL);
-	const char *sub = strchr(type, '/') + 1;
-	char *line = NULL;
-	const char *extra = ac_jstr(fields, AT_VCARD_EXTRA_FIELD);
-	int n = version == AT_VCARD_V40
-			? asprintf(&line, "%s%sPHOTO:data:%s;base64,%s", extra ? extra : "",
-				   extra ? "\r\n" : "", type, text)
-			: asprintf(&line, "%s%sPHOTO;ENCODING=b;TYPE=%s:%s", extra ? extra : "",
-				   extra ? "\r\n" : "",
-				   strcmp(sub, "jpeg") == 0 ? "JPEG" : strcmp(sub, "png") == 0 ? "PNG"
-												 : "GIF",
-				   text);
-	if (n < 0)
-		abort();
-	json_object_set_new(fields, AT_VCARD_EXTRA_FIELD, json_string(line));
-	free(line);
-	free(text);
-done:
-	json_object_del(fields, "photo");
-	free(data);
+	if (ac_card_photo_inline(it->fields, cache, version, &fields, &e) > 0 && e.message[0])
+		fprintf(stderr, "atrium: contact %s: photo left out: %s\n", it->local_id,
+			e.message);
 	free(cache);
 	return fields;
 }

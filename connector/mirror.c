@@ -21,6 +21,7 @@
 
 #include "appointment.h"
 #include "arena.h"
+#include "blobs.h"
 #include "cards.h"
 #include "common.h"
 #include "fields.h"
@@ -37,13 +38,37 @@
 #define META_SCAN "mirror.lastScan"
 #define META_WRITE "mirror.lastWrite"
 #define TMP_PREFIX ".atrium-"
-/* What a file written for an item depends on: its content and its ids
- * (the UID of the file).  Compared with mirror_files.item_hash. */
-#define ITEM_HASH_SQL "ac_hash(i.type, i.fields, i.client_id, i.server_id, i.local_id)"
+/* What a file written for an item depends on: its content, its ids (the
+ * UID of the file) and, for a contact with a photo, whether the photo's
+ * bytes are in the blob cache (a file written without them is written again
+ * once they are there).  Compared with mirror_files.item_hash. */
+#define PHOTO_ID_SQL "json_extract(i.fields, '$.photo.blobId')"
+#define ITEM_HASH_SQL                                                                    \
+	"CASE WHEN " PHOTO_ID_SQL " IS NULL"                                             \
+	" THEN ac_hash(i.type, i.fields, i.client_id, i.server_id, i.local_id)"         \
+	" ELSE ac_hash(i.type, i.fields, i.client_id, i.server_id, i.local_id,"         \
+	" ac_mirror_cached(" PHOTO_ID_SQL ")) END"
 
 #define LIST_TYPE "distributionList"
 
-typedef struct mirror mirror;
+/* ---- the mirror context ------------------------------------------------------- */
+
+typedef struct mirror {
+	ac_store *store;
+	sqlite3 *db;
+	char *root;
+	int lock;
+	ac_mirror_stats *st;
+	FILE *report;
+	bool txn;           /* the scan's store transaction is open */
+	unsigned txn_n;     /* changes in it */
+	char *cache;        /* the blob cache (blobs.h): photos */
+	int64_t max_photo;
+	/* {card UID or "urn:uuid:UID": member reference} of every contact,
+	 * built when a list's file is first read; NULL until then and after
+	 * the scan changed a contact */
+	json_t *cards;
+} mirror;
 
 /* ---- formats: one per folder module that has a file form ---------------------- */
 
@@ -92,8 +117,17 @@ static int vcf_render(mirror *m, const mirror_format *f, const char *type, json_
 		      const char *uid, at_buf *out, at_error *err)
 {
 	(void)f;
-	if (strcmp(type, LIST_TYPE) != 0)
-		return at_vcard_from_fields(fields, AT_VCARD_V30, uid, out, err);
+	if (strcmp(type, LIST_TYPE) != 0) {
+		/* the photo inline when its bytes are here (cards.h) */
+		json_t *with = NULL;
+		at_error e;
+		if (ac_card_photo_inline(fields, m->cache, AT_VCARD_V30, &with, &e) > 0 &&
+		    e.message[0] != '\0')
+			at_warn(MOD, "a photo left out of a file: %s", e.message);
+		int r = at_vcard_from_fields(with, AT_VCARD_V30, uid, out, err);
+		json_decref(with);
+		return r;
+	}
 	member_ctx c = {m, at_arena_new(0)};
 	int r = at_vcard_list_from_fields(fields, AT_VCARD_V30, uid, member_urn, &c, out, err);
 	at_arena_free(&c.a);
@@ -120,6 +154,12 @@ static int vcf_parse(mirror *m, const mirror_format *f, const char *data, size_t
 			r = at_vcard_list_to_fields(card, member_ref, &c, fields_r, err);
 		} else {
 			r = at_vcard_to_fields(card, fields_r, err);
+			if (r == 0 && ac_card_lift_photo(m->cache, m->max_photo, card, *fields_r,
+							 err) < 0) {
+				json_decref(*fields_r);
+				*fields_r = NULL;
+				r = -1;
+			}
 		}
 		if (r == 0) {
 			ret = 0;
@@ -319,6 +359,16 @@ static void sql_mirror_has(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_int(ctx, f != NULL && type != NULL && format_has(f, type));
 }
 
+/* SQL ac_mirror_cached(blob_id): 1 when the blob cache (the function's
+ * user data) holds the blob, else 0. */
+static void sql_mirror_cached(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	const char *cache = sqlite3_user_data(ctx);
+	const char *id = (const char *)sqlite3_value_text(argv[0]);
+	sqlite3_result_int(ctx, cache != NULL && id != NULL && ac_blob_cached(cache, id));
+}
+
 static bool has_known_ext(const char *name)
 {
 	size_t n = strlen(name);
@@ -422,22 +472,6 @@ static const char *item_uid(const char *client_id, const char *server_id,
 	return local_id;
 }
 
-/* ---- the mirror context ------------------------------------------------------- */
-
-typedef struct mirror {
-	ac_store *store;
-	sqlite3 *db;
-	char *root;
-	int lock;
-	ac_mirror_stats *st;
-	FILE *report;
-	bool txn;           /* the scan's store transaction is open */
-	unsigned txn_n;     /* changes in it */
-	/* {card UID or "urn:uuid:UID": member reference} of every contact,
-	 * built when a list's file is first read; NULL until then and after
-	 * the scan changed a contact */
-	json_t *cards;
-} mirror;
 
 /* ---- distribution list members (cards.h) ----------------------------------------- */
 
@@ -607,11 +641,36 @@ static int open_mirror(ac_store *store, mirror *m, ac_mirror_stats *st, FILE *re
 	m->lock = -1;
 	m->st = st;
 	m->report = rep;
+	if (ac_store_meta_get(store, META_ROOT, &m->root, err) < 0)
+		return -1;
+	if (m->root == NULL)
+		return 0;  /* the mirror is off: nothing more to hold */
+	/* the blob cache of the profile whose store this is */
+	const char *db_file = sqlite3_db_filename(m->db, "main");
+	const char *slash = db_file != NULL ? strrchr(db_file, '/') : NULL;
+	if (slash != NULL) {
+		char *dir = strndup(db_file, (size_t)(slash - db_file));
+		if (dir == NULL)
+			abort();
+		m->cache = ac_blob_cache_dir(dir);
+		free(dir);
+	}
+	ac_blob_limits lim;
+	ac_blob_limits_get(store, &lim);
+	m->max_photo = lim.max_photo;
+	char *cache_copy = m->cache != NULL ? strdup(m->cache) : NULL;
 	if (sqlite3_create_function(m->db, "ac_mirror_has", 2,
 				    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_mirror_has,
-				    NULL, NULL) != SQLITE_OK)
-		return db_fail(m, err, "register ac_mirror_has");
-	return ac_store_meta_get(store, META_ROOT, &m->root, err);
+				    NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function_v2(m->db, "ac_mirror_cached", 1, SQLITE_UTF8, cache_copy,
+				       sql_mirror_cached, NULL, NULL, free) != SQLITE_OK) {
+		db_fail(m, err, "register the mirror's SQL functions");
+		free(m->root);
+		free(m->cache);
+		m->root = m->cache = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 static int lock_mirror(mirror *m, at_error *err)
@@ -645,6 +704,8 @@ static void close_mirror(mirror *m)
 	m->root = NULL;
 	json_decref(m->cards);
 	m->cards = NULL;
+	free(m->cache);
+	m->cache = NULL;
 }
 
 static int set_meta_now(mirror *m, const char *key, at_error *err)
@@ -1977,6 +2038,78 @@ int ac_mirror_scan(ac_store *store, ac_mirror_stats *st, FILE *rep, at_error *er
 }
 
 /* ---- enable, disable, status ------------------------------------------------------ */
+
+int ac_mirror_fetch_photos(ac_store *store,
+			   int (*fetch)(void *ctx, const char *blob_id, at_error *err), void *ctx,
+			   size_t *fetched_r, at_error *err)
+{
+	static const char sql[] =
+		"SELECT DISTINCT " PHOTO_ID_SQL " AS id FROM items i"
+		" JOIN mirror_folders f ON f.folder_id = i.folder_id"
+		" WHERE i.type = 'contact' AND i.state != 'deleted' AND " PHOTO_ID_SQL " > ?1"
+		" ORDER BY id LIMIT ?2";
+	mirror m;
+	size_t fetched = 0;
+	int ret = -1;
+	if (fetched_r != NULL)
+		*fetched_r = 0;
+	if (open_mirror(store, &m, NULL, NULL, err) < 0)
+		return -1;
+	if (m.root == NULL || m.cache == NULL || fetch == NULL) {
+		ret = 0;
+		goto done;
+	}
+	char *after = strdup("");
+	bool online = true, more = true;
+	while (online && more) {
+		char *ids[AC_MIRROR_PAGE];
+		size_t n = 0;
+		sqlite3_stmt *st = prep(&m, sql, err);
+		if (st == NULL) {
+			free(after);
+			goto done;
+		}
+		bind_str(st, 1, after);
+		sqlite3_bind_int(st, 2, AC_MIRROR_PAGE);
+		int rc;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			ids[n++] = col_dup(st, 0);
+		sqlite3_finalize(st);
+		more = n == AC_MIRROR_PAGE;
+		for (size_t k = 0; k < n; k++) {
+			at_error e;
+			at_error_clear(&e);
+			if (online && !ac_blob_cached(m.cache, ids[k])) {
+				if (fetch(ctx, ids[k], &e) == 0) {
+					fetched++;
+				} else if (e.scope == AT_SCOPE_SERVER ||
+					   e.retry == AT_RETRY_TEMPORARY) {
+					at_info(MOD, "photos not downloaded now: %s", e.message);
+					online = false;
+				} else {
+					at_warn(MOD, "photo %s not downloaded: %s", ids[k], e.message);
+				}
+			}
+			if (k + 1 == n) {
+				free(after);
+				after = strdup(ids[k]);
+			}
+			free(ids[k]);
+		}
+		if (rc != SQLITE_DONE) {
+			free(after);
+			db_fail(&m, err, "read");
+			goto done;
+		}
+	}
+	free(after);
+	ret = 0;
+done:
+	close_mirror(&m);
+	if (fetched_r != NULL)
+		*fetched_r = fetched;
+	return ret;
+}
 
 int ac_mirror_root(ac_store *store, char **root_r, at_error *err)
 {

@@ -43,10 +43,17 @@
  * rewritten as a group card (or the reverse) is reported and left alone;
  * the new kind goes into a new file.
  *
- * Not in the files: photos and attachments (blobs.h) — the files carry no
- * PHOTO nor ATTACH, and an edit of a file leaves an item's photo and
- * attachments as they are (a field absent from both the file and its last
- * version is no change).
+ * Photos.  A contact's photo (blobs.h) is an inline PHOTO (base64, TYPE=
+ * JPEG/PNG/GIF) in its file when its bytes are in the profile's blob cache;
+ * ac_mirror_fetch_photos(), run after each sync, downloads the ones missing,
+ * and a file written without its photo is written again once the bytes are
+ * there (the item hash says whether they were).  A PHOTO put into a file
+ * (khard, by hand) that is a JPEG, PNG or GIF within the photo limit
+ * becomes the contact's photo, its bytes put into the cache for the sync
+ * to upload (cards.h); removing the line removes the photo.  Attachments of
+ * appointments and tasks are not in the files; an edit of a file leaves
+ * them as they are (a field absent from both the file and its last version
+ * is no change).
  *
  * Bookkeeping.  The store's tables mirror_folders (folder -> directory) and
  * mirror_files (one row per file: the item, the file's mtime, size, inode
@@ -144,6 +151,17 @@ int ac_mirror_disable(ac_store *store, at_error *err);
  * is added to; report (may be NULL) gets one line per problem. */
 int ac_mirror_scan(ac_store *store, ac_mirror_stats *st, FILE *report, at_error *err);
 int ac_mirror_write(ac_store *store, ac_mirror_stats *st, FILE *report, at_error *err);
+
+/* Downloads into the blob cache the photos of the contacts in mirrored
+ * folders that it lacks, so that the next write puts them into the files:
+ * fetch(ctx, blob_id, err) is the transport's blob_fetch.  A blob the
+ * server refuses (gone, forbidden) is skipped; one that fails because the
+ * server is out of reach ends the round (the next sync tries again).
+ * Nothing when the mirror is off.  *fetched_r (may be NULL): how many came
+ * in.  -1 only when the store cannot be read. */
+int ac_mirror_fetch_photos(ac_store *store,
+			   int (*fetch)(void *ctx, const char *blob_id, at_error *err), void *ctx,
+			   size_t *fetched_r, at_error *err);
 
 /* {"enabled", "root", "lastScan", "lastWrite", "folders": [{"folderId",
  * "module", "displayName", "path", "files", "lastScan", "unparsed":

@@ -15,8 +15,11 @@
  * file or an event the model refuses are reported.  Distribution lists:
  * group cards beside the contacts, members naming the UIDs of the contacts'
  * files both ways (a new list naming a new contact of the same scan too), a
- * contact's file turned into a group refused.  Enable refuses a non-empty
- * directory. */
+ * contact's file turned into a group refused.  Photos: inline when their
+ * bytes are in the blob cache, the file written again once they come,
+ * a photo changed or removed in a file taken in, the missing ones
+ * downloaded (not while the server is out of reach).  Enable refuses a
+ * non-empty directory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,6 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blob.h"
+#include "blobs.h"
 #include "common.h"
 #include "mirror.h"
 #include "store.h"
@@ -836,6 +841,169 @@ static void test_lists(void **state)
 	free(charles);
 }
 
+/* ---- photos ------------------------------------------------------------------------ */
+
+/* A 13-byte GIF w x w pixels: the smallest image the photo sniffing takes. */
+static void gif(unsigned char out[13], unsigned char w)
+{
+	memcpy(out, "GIF89a", 6);
+	unsigned char rest[7] = {w, 0, w, 0, 0, 0, 0};
+	memcpy(out + 6, rest, 7);
+}
+
+static char *cache_dir(fixture *fx)
+{
+	char *c;
+	assert_true(asprintf(&c, "%s/blobs", fx->dir) > 0);
+	return c;
+}
+
+static void cache_gif(fixture *fx, unsigned char w, char id_r[AT_BLOB_ID_SIZE])
+{
+	unsigned char g[13];
+	at_error err;
+	gif(g, w);
+	char *cache = cache_dir(fx);
+	assert_int_equal(ac_blob_import_bytes(cache, g, sizeof(g), id_r, NULL, &err), 0);
+	free(cache);
+}
+
+static char *add_with_photo(fixture *fx, const char *last, unsigned char w,
+			    char id_r[AT_BLOB_ID_SIZE])
+{
+	unsigned char g[13];
+	gif(g, w);
+	at_blob_id_of(g, sizeof(g), id_r);
+	char json[300];
+	snprintf(json, sizeof(json),
+		 "{\"lastName\":\"%s\",\"photo\":{\"blobId\":\"%s\",\"type\":\"image/gif\","
+		 "\"size\":13}}", last, id_r);
+	return add(fx, json);
+}
+
+typedef struct fetch_log {
+	fixture *fx;
+	int calls;
+	bool offline;
+} fetch_log;
+
+/* The transport's blob_fetch: the photo 4 comes down (or the server is out
+ * of reach). */
+static int fake_fetch(void *ctx, const char *id, at_error *err)
+{
+	fetch_log *l = ctx;
+	char want[AT_BLOB_ID_SIZE];
+	l->calls++;
+	if (l->offline)
+		return at_error_set(err, AT_E_UNAVAILABLE, AT_SCOPE_SERVER, AT_RETRY_TEMPORARY,
+				    NULL, "connection refused");
+	cache_gif(l->fx, 4, want);
+	assert_string_equal(id, want);
+	return 0;
+}
+
+static void test_photos(void **state)
+{
+	fixture *fx = *state;
+	ac_mirror_stats st;
+	at_error err;
+	char id1[AT_BLOB_ID_SIZE], id2[AT_BLOB_ID_SIZE], id3[AT_BLOB_ID_SIZE],
+		id4[AT_BLOB_ID_SIZE], got[AT_BLOB_ID_SIZE];
+	char *ada = add_with_photo(fx, "Lovelace", 1, id1);
+	char *bob = add_with_photo(fx, "Builder", 2, id2);
+	server_put(fx, ada, "s1", "{}");
+	server_put(fx, bob, "s2", "{}");
+	cache_gif(fx, 1, got);
+	assert_string_equal(got, id1);
+	enable(fx);
+
+	/* Ada's photo is in the cache: inline in her file; Bob's is not */
+	char *ada_rel = file_of(fx, ada), *bob_rel = file_of(fx, bob);
+	char *vcf = slurp(fx, ada_rel);
+	assert_non_null(strstr(vcf, "PHOTO;ENCODING=b;TYPE=GIF:R0lGODlhAQABAAAAAA==\r\n"));
+	free(vcf);
+	vcf = slurp(fx, bob_rel);
+	assert_null(strstr(vcf, "PHOTO"));
+	free(vcf);
+	do_scan(fx, &st, NULL);
+	assert_int_equal(st.created + st.modified + st.deleted + st.bad, 0);
+
+	/* Bob's photo comes into the cache: his file is written again with it */
+	cache_gif(fx, 2, got);
+	do_write(fx, &st);
+	assert_int_equal(st.written, 1);
+	vcf = slurp(fx, bob_rel);
+	assert_non_null(strstr(vcf, "PHOTO;ENCODING=b;TYPE=GIF:R0lGODlhAgACAAAAAA==\r\n"));
+	free(vcf);
+	do_scan(fx, &st, NULL);
+	assert_int_equal(st.created + st.modified + st.deleted + st.bad, 0);
+
+	/* another photo put into Ada's file, and Bob's photo line removed */
+	vcf = slurp(fx, ada_rel);
+	char *pos = strstr(vcf, "R0lGODlhAQABAAAAAA==");
+	memcpy(pos, "R0lGODlhAwADAAAAAA==", 20);
+	spit(fx, ada_rel, vcf);
+	free(vcf);
+	vcf = slurp(fx, bob_rel);
+	pos = strstr(vcf, "PHOTO;");
+	char *eol = strstr(pos, "\r\n");
+	memmove(pos, eol + 2, strlen(eol + 2) + 1);
+	spit(fx, bob_rel, vcf);
+	free(vcf);
+	do_scan(fx, &st, NULL);
+	assert_int_equal(st.modified, 2);
+	assert_int_equal(st.bad, 0);
+	unsigned char g3[13];
+	gif(g3, 3);
+	at_blob_id_of(g3, sizeof(g3), id3);
+	ac_item *it = get(fx, ada);
+	json_t *photo = json_object_get(it->fields, "photo");
+	assert_string_equal(ac_jstr(photo, "blobId"), id3);
+	assert_string_equal(ac_jstr(photo, "type"), "image/gif");
+	/* its bytes are in the cache, for the sync to upload; no PHOTO left
+	 * in vcardExtra */
+	char *cache = cache_dir(fx);
+	assert_true(ac_blob_cached(cache, id3));
+	assert_null(strstr(ac_jstr(it->fields, "vcardExtra") ? ac_jstr(it->fields, "vcardExtra")
+							      : "",
+			   "PHOTO"));
+	ac_item_free(&it);
+	it = get(fx, bob);
+	assert_null(json_object_get(it->fields, "photo"));
+	ac_item_free(&it);
+
+	/* photos missing from the cache are downloaded for the files: none
+	 * while the server is out of reach, then the one missing */
+	char *cy = add_with_photo(fx, "Cyrus", 4, id4);
+	server_put(fx, cy, "s3", "{}");
+	fetch_log log = {fx, 0, true};
+	size_t fetched = 9;
+	assert_int_equal(ac_mirror_fetch_photos(fx->store, fake_fetch, &log, &fetched, &err), 0);
+	assert_int_equal(fetched, 0);
+	assert_int_equal(log.calls, 1);
+	assert_false(ac_blob_cached(cache, id4));
+	log.offline = false;
+	assert_int_equal(ac_mirror_fetch_photos(fx->store, fake_fetch, &log, &fetched, &err), 0);
+	assert_int_equal(fetched, 1);
+	assert_true(ac_blob_cached(cache, id4));
+	/* nothing more to fetch */
+	assert_int_equal(ac_mirror_fetch_photos(fx->store, fake_fetch, &log, &fetched, &err), 0);
+	assert_int_equal(fetched, 0);
+	assert_int_equal(log.calls, 2);
+	do_write(fx, &st);
+	char *cy_rel = file_of(fx, cy);
+	vcf = slurp(fx, cy_rel);
+	assert_non_null(strstr(vcf, "PHOTO;ENCODING=b;TYPE=GIF:R0lGODlhBAAEAAAAAA==\r\n"));
+	free(vcf);
+	free(cy_rel);
+	free(cy);
+	free(cache);
+	free(ada_rel);
+	free(bob_rel);
+	free(ada);
+	free(bob);
+}
+
 static void test_enable_disable(void **state)
 {
 	fixture *fx = *state;
@@ -884,6 +1052,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_calendar_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lists, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_photos, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enable_disable, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

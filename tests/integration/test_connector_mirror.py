@@ -9,6 +9,9 @@ and the real vdir clients from Debian: khard, khal, todoman.
   imported on device 2 is a file on device 1 whose member names the
   contact's card UID; a member added there by hand reaches the server as a
   reference to the contact, and device 2.
+- A contact's photo set on device 2 is an inline PHOTO in device 1's
+  file (downloaded for it); another photo put into the file reaches the
+  server and device 2, and removing the line removes the photo.
 - A file that does not parse is reported as PATH:LINE: message by the sync
   and in `mirror status --json`, left untouched, and nothing reaches the
   server; once fixed, it is an edit like any other.
@@ -26,7 +29,9 @@ and the real vdir clients from Debian: khard, khal, todoman.
   (completed, 100 %, date completed) and device 2, and what todoman did
   not touch keeps its value.
 """
+import base64
 import glob
+import hashlib
 import json
 import os
 import shutil
@@ -250,6 +255,54 @@ class Mirror(TempDirTestCase):
         team2 = [t for t in texts if "KIND:group" in t]
         self.assertEqual(len(team2), 1)
         self.assertIn(":urn:uuid:cb-1\r\n", team2[0])
+        for dev in (self.d1, self.d2):
+            cp = dev.run("sync")
+            self.assertNotIn("mirror", cp.stdout)
+            self.assertIn(" 0 received, 0 sent,", cp.stdout)
+
+    def test_photo_two_devices(self):
+        """A contact's photo is an inline PHOTO in its file, both ways."""
+        def gif(w):
+            return b"GIF89a" + bytes([w, 0, w, 0, 0, 0, 0])
+        photo = os.path.join(self.tmp, "ada.gif")
+        with open(photo, "wb") as f:
+            f.write(gif(1))
+        self.d2.run("contacts", "add", "--first-name", "Ada", "--last-name", "Lovelace")
+        ada2 = self.d2.json("contacts", "list")[0]["id"]
+        self.d2.run("contacts", "edit", ada2, "--photo", photo)
+        self.d2.run("sync")
+        # device 1 downloads the photo for its file
+        self.d1.run("sync")
+        files = glob.glob(os.path.join(self.m1, "contacts", "Contacts", "*.vcf"))
+        self.assertEqual(len(files), 1)
+        b64 = base64.b64encode
+        self.assertIn("PHOTO;ENCODING=b;TYPE=GIF:%s\r\n" % b64(gif(1)).decode(),
+                      self.read(files[0]))
+        # another photo put into the file by hand reaches the server and device 2
+        with open(files[0], newline="") as f:
+            text = f.read()
+        with open(files[0], "w", newline="") as f:
+            f.write(text.replace(b64(gif(1)).decode(), b64(gif(2)).decode()))
+        cp = self.d1.run("sync")
+        self.assertIn("mirror scanned: 1 modified", cp.stdout)
+        want = "sha256:" + hashlib.sha256(gif(2)).hexdigest()
+        on_server = self.server_items("contacts")
+        self.assertEqual(on_server[0]["photo"]["blobId"], want)
+        self.assertEqual(on_server[0]["photo"]["type"], "image/gif")
+        self.d2.run("sync")
+        self.assertEqual(self.d2.json("contacts", "show", ada2)["fields"]["photo"]["blobId"],
+                         want)
+        files2 = glob.glob(os.path.join(self.m2, "contacts", "Contacts", "*.vcf"))
+        self.assertIn(b64(gif(2)).decode(), self.read(files2[0]))
+        # the line removed: the photo is gone everywhere
+        with open(files[0], newline="") as f:
+            lines = f.read().split("\r\n")
+        with open(files[0], "w", newline="") as f:
+            f.write("\r\n".join(l for l in lines if not l.startswith("PHOTO")))
+        self.d1.run("sync")
+        self.assertNotIn("photo", self.server_items("contacts")[0])
+        self.d2.run("sync")
+        self.assertNotIn("PHOTO", self.read(files2[0]))
         for dev in (self.d1, self.d2):
             cp = dev.run("sync")
             self.assertNotIn("mirror", cp.stdout)
