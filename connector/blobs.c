@@ -373,44 +373,23 @@ size_t ac_blob_refs(json_t *fields, const char **ids, const char **types, size_t
 
 /* ---- pruning ---------------------------------------------------------------------- */
 
-static void note_refs(json_t *fields, json_t *set)
-{
-	const char *id = ac_jstr(json_object_get(fields, "photo"), "blobId");
-	if (id != NULL)
-		json_object_set_new(set, id, json_true());
-	size_t i;
-	json_t *a;
-	json_array_foreach(json_object_get(fields, "attachments"), i, a)
-		if (ac_jstr(a, "blobId") != NULL)
-			json_object_set_new(set, ac_jstr(a, "blobId"), json_true());
-}
-
 int ac_blob_cache_prune(const char *cache, ac_store *store, int64_t older_than,
 			size_t *removed_r, at_error *err)
 {
-	ac_item_list items = {0};
-	json_t *issues = NULL, *refs = json_object();
+	json_t *refs = json_object();
 	size_t removed = 0;
 	int ret = -1;
+	DIR *top = NULL;
 	if (removed_r != NULL)
 		*removed_r = 0;
-	if (ac_store_items(store, NULL, &items, err) < 0 || ac_store_issues(store, &issues, err) < 0)
-		goto done;
-	for (size_t i = 0; i < items.n; i++) {
-		note_refs(items.v[i]->fields, refs);
-		if (items.v[i]->base_fields != NULL)
-			note_refs(items.v[i]->base_fields, refs);
-	}
-	size_t k;
-	json_t *is;
-	json_array_foreach(issues, k, is)
-		note_refs(json_object_get(is, "fields"), refs);
-	time_t limit = time(NULL) - (time_t)older_than;
-	DIR *top = opendir(cache);
+	top = opendir(cache);
 	if (top == NULL) {
-		ret = 0;  /* nothing cached yet */
+		ret = 0;  /* nothing cached yet: no need to read the store */
 		goto done;
 	}
+	if (ac_store_blob_refs(store, refs, err) < 0)
+		goto done;
+	time_t limit = time(NULL) - (time_t)older_than;
 	struct dirent *d1;
 	while ((d1 = readdir(top)) != NULL) {
 		if (strlen(d1->d_name) != 2 || !isxdigit((unsigned char)d1->d_name[0]) ||
@@ -441,13 +420,12 @@ int ac_blob_cache_prune(const char *cache, ac_store *store, int64_t older_than,
 			closedir(dir);
 		free(sub);
 	}
-	closedir(top);
 	if (removed_r != NULL)
 		*removed_r = removed;
 	ret = 0;
 done:
-	ac_item_list_free(&items);
-	json_decref(issues);
+	if (top != NULL)
+		closedir(top);
 	json_decref(refs);
 	return ret;
 }

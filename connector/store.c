@@ -1065,6 +1065,33 @@ int ac_store_issue_add(ac_store *s, const ac_item *item, json_t *fields,
 	return exec_stmt(s, st, err);
 }
 
+int ac_store_blob_refs(ac_store *s, json_t *set, at_error *err)
+{
+	/* only documents that mention a blob are parsed */
+	static const char sql[] =
+		"WITH docs(f) AS ("
+		" SELECT fields FROM items WHERE instr(fields, '\"blobId\"') > 0"
+		" UNION ALL SELECT base_fields FROM items"
+		"  WHERE instr(base_fields, '\"blobId\"') > 0"
+		" UNION ALL SELECT fields FROM sync_issues WHERE instr(fields, '\"blobId\"') > 0)"
+		" SELECT json_extract(f, '$.photo.blobId') AS id FROM docs WHERE id IS NOT NULL"
+		" UNION SELECT json_extract(a.value, '$.blobId') AS id"
+		"  FROM docs, json_each(docs.f, '$.attachments') AS a WHERE id IS NOT NULL";
+	sqlite3_stmt *st = stmt(s, sql, err);
+	int rc;
+	if (st == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(st, 0);
+		if (id != NULL)
+			json_object_set_new(set, id, json_true());
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_error(s, err, "read the blob references");
+	return 0;
+}
+
 int ac_store_issues(ac_store *s, json_t **list_r, at_error *err)
 {
 	static const char sql[] =

@@ -173,6 +173,11 @@ int ac_store_issue_add(ac_store *store, const ac_item *item, json_t *fields,
  *   "time"}...] oldest first. */
 int ac_store_issues(ac_store *store, json_t **list_r, at_error *err);
 int ac_store_issue_count(ac_store *store, int64_t *n_r, at_error *err);
+/* Adds to set ({id: true}) every blob id the store references: photo.blobId
+ * and attachments[].blobId of every item (its current and its last server
+ * version) and of every Sync Issue.  Read in SQL, one row at a time: memory
+ * grows with the number of blobs, not of items. */
+int ac_store_blob_refs(ac_store *store, json_t *set, at_error *err);
 /* Forgets one sync issue (its own transaction); notFound when there is none. */
 int ac_store_issue_remove(ac_store *store, int64_t id, at_error *err);
 

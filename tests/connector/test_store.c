@@ -392,6 +392,43 @@ static void test_item_json(void **state)
 	ac_item_free(&it);
 }
 
+static void test_blob_refs(void **state)
+{
+	fixture *fx = *state;
+	char a[AC_ID_SIZE], b[AC_ID_SIZE];
+	at_error err;
+	const char *h1 = "sha256:1111111111111111111111111111111111111111111111111111111111111111",
+		   *h2 = "sha256:2222222222222222222222222222222222222222222222222222222222222222",
+		   *h3 = "sha256:3333333333333333333333333333333333333333333333333333333333333333",
+		   *h4 = "sha256:4444444444444444444444444444444444444444444444444444444444444444";
+	char json[600];
+	snprintf(json, sizeof(json),
+		 "{\"lastName\":\"Photo\",\"photo\":{\"blobId\":\"%s\",\"type\":\"image/png\"}}", h1);
+	add(fx, json, a);
+	add(fx, "{\"lastName\":\"Nothing\",\"notes\":\"no blobId here\"}", b);
+	/* the server's version (base) had another photo; the current one too */
+	ac_item *it = get(fx, a);
+	snprintf(it->server_id, sizeof(it->server_id), "s-a");
+	it->base_fields = json_pack("{s:s,s:{s:s,s:s}}", "lastName", "Photo", "photo", "blobId",
+				    h2, "type", "image/png");
+	it->state = AC_STATE_MODIFIED;
+	assert_int_equal(ac_store_item_put(fx->store, it, &err), 0);
+	/* a Sync Issue keeps an attachment */
+	json_t *lost = json_pack("{s:[{s:s,s:s}]}", "attachments", "blobId", h3, "name", "r.pdf");
+	assert_int_equal(ac_store_issue_add(fx->store, it, lost, "conflict", NULL, &err), 0);
+	json_decref(lost);
+	ac_item_free(&it);
+
+	json_t *set = json_object();
+	assert_int_equal(ac_store_blob_refs(fx->store, set, &err), 0);
+	assert_int_equal(json_object_size(set), 3);
+	assert_non_null(json_object_get(set, h1));
+	assert_non_null(json_object_get(set, h2));
+	assert_non_null(json_object_get(set, h3));
+	assert_null(json_object_get(set, h4));
+	json_decref(set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -402,6 +439,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nested_transactions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_folders, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_item_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_blob_refs, setup, teardown),
 	};
 	at_log_set_level(AT_LOG_ERROR);
 	return cmocka_run_group_tests(tests, NULL, NULL);
