@@ -990,13 +990,7 @@ static int task_respond(ac_cli *cli, int argc, char **argv)
 			return ac_cli_usage("task respond: unexpected argument \"%s\"", argv[i]);
 		}
 	}
-	static const char *const words[][2] = {
-		{"accept", "accepted"}, {"tentative", "tentative"}, {"decline", "declined"},
-	};
-	const char *response = NULL;
-	for (size_t i = 0; answer != NULL && i < 3; i++)
-		if (strcmp(answer, words[i][0]) == 0 || strcmp(answer, words[i][1]) == 0)
-			response = words[i][1];
+	const char *response = ac_answer_status(answer);
 	if (ref == NULL || response == NULL)
 		return ac_cli_usage("task respond needs an ID and accept, tentative or decline");
 	at_error_clear(&err);

@@ -527,3 +527,14 @@ void ac_print_json(json_t *v)
 	puts(text != NULL ? text : "null");
 	free(text);
 }
+
+const char *ac_answer_status(const char *answer)
+{
+	static const char *const words[][2] = {
+		{"accept", "accepted"}, {"tentative", "tentative"}, {"decline", "declined"},
+	};
+	for (size_t i = 0; answer != NULL && i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcmp(answer, words[i][0]) == 0 || strcmp(answer, words[i][1]) == 0)
+			return words[i][1];
+	return NULL;
+}

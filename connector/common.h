@@ -109,4 +109,9 @@ void ac_print_item_state(const struct ac_item *it, const char *folder);
  * ac_print_value() lines. */
 void ac_print_unknown_fields(const at_item_type *t, json_t *fields);
 
+/* The participant status an answer on the command line gives ("accept" or
+ * "accepted", "tentative", "decline" or "declined"): "accepted",
+ * "tentative", "declined"; NULL for anything else (answer may be NULL). */
+const char *ac_answer_status(const char *answer);
+
 #endif

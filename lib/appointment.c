@@ -16,28 +16,6 @@ static int bad(at_error *err, const char *field, const char *fmt, const char *de
 			    field, detail);
 }
 
-static int64_t wall_secs(const at_recur_time *t)
-{
-	return at_recur_days_from_civil(t->year, t->month, t->day) * DAY +
-	       t->hour * 3600 + t->minute * 60 + t->second;
-}
-
-static at_recur_time from_wall(int64_t w, bool is_date, const char *tzid)
-{
-	at_recur_time t = {0};
-	int64_t days = w >= 0 ? w / DAY : -((-w + DAY - 1) / DAY);
-	int64_t rem = w - days * DAY;
-	at_recur_civil_from_days(days, &t.year, &t.month, &t.day);
-	t.is_date = is_date;
-	if (!is_date) {
-		t.hour = (int)(rem / 3600);
-		t.minute = (int)(rem / 60 % 60);
-		t.second = (int)(rem % 60);
-		t.tzid = tzid;
-	}
-	return t;
-}
-
 static at_appt_kind kind_of(const at_recur_time *t)
 {
 	return t->is_date ? AT_APPT_DATES : t->tzid != NULL ? AT_APPT_ZONED : AT_APPT_FLOATING;
@@ -113,11 +91,13 @@ static int add_duration(const at_appt *a, const at_recur_time *start, at_recur_t
 			at_error *err)
 {
 	if (a->kind == AT_APPT_DATES) {
-		*end_r = from_wall(wall_secs(start) + a->series.duration.days * DAY, true, NULL);
+		*end_r = at_recur_from_wall(at_recur_wall_secs(start) + a->series.duration.days * DAY,
+					    true, NULL);
 		return 0;
 	}
 	if (a->kind == AT_APPT_FLOATING) {
-		*end_r = from_wall(wall_secs(start) + a->series.duration.seconds, false, NULL);
+		*end_r = at_recur_from_wall(at_recur_wall_secs(start) + a->series.duration.seconds,
+					    false, NULL);
 		return 0;
 	}
 	int64_t u;
@@ -190,14 +170,14 @@ int at_appt_load(json_t *fields, at_arena *arena, at_appt *a, at_error *err)
 
 	at_recur_series *s = &a->series;
 	if (a->kind == AT_APPT_DATES) {
-		int64_t days = (wall_secs(&a->end) - wall_secs(&a->start)) / DAY;
+		int64_t days = (at_recur_wall_secs(&a->end) - at_recur_wall_secs(&a->start)) / DAY;
 		if (days < 1)
 			return bad(err, "end", "%s must be after start (for an all-day "
 				   "appointment: the day after its last day)%s", "");
 		s->dtstart = a->start;
 		s->duration.days = (int)days;
 	} else if (a->kind == AT_APPT_FLOATING) {
-		int64_t d = wall_secs(&a->end) - wall_secs(&a->start);
+		int64_t d = at_recur_wall_secs(&a->end) - at_recur_wall_secs(&a->start);
 		if (d < 0)
 			return bad(err, "end", "%s is before start%s", "");
 		s->dtstart = a->start;

@@ -647,31 +647,7 @@ static void extra_text(at_buf *out, const at_ical_item *ev, size_t reminder, boo
 		d.rrules = ev->rrules + (standalone ? 0 : 1);
 		d.n_rrules = ev->n_rrules - (standalone ? 0 : 1);
 	}
-	at_ical_calendar cal = {.items = &d, .n_items = 1};
-	at_buf text;
-	at_buf_init(&text, 0);
-	at_error ignored;
-	at_ical_write(&cal, &text, &ignored);
-	/* the lines between BEGIN:VEVENT and its END, unfolded */
-	const char *s = strstr(text.data, "BEGIN:VEVENT\r\n");
-	const char *e = s != NULL ? strstr(s, "\r\nEND:VEVENT\r\nEND:VCALENDAR") : NULL;
-	if (s != NULL && e != NULL) {
-		s += 14;
-		for (const char *p = s; p < e + 2; p++) {
-			if (p[0] == '\r' && p[1] == '\n' && p[2] == ' ') {
-				p += 2;
-				continue;
-			}
-			if (p[0] == '\r' && p[1] == '\n') {
-				if (p + 2 < e + 2)
-					at_buf_putc(out, '\n');
-				p++;
-				continue;
-			}
-			at_buf_putc(out, *p);
-		}
-	}
-	at_buf_free(&text);
+	at_ical_item_lines(&d, out);
 	at_arena_free(&a);
 }
 

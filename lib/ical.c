@@ -832,12 +832,6 @@ static int64_t custom_to_utc(icaltimezone *zone, int64_t w)
 	return ok2 ? u2 : u1;
 }
 
-static int64_t wall_of(const at_recur_time *t)
-{
-	return at_recur_days_from_civil(t->year, t->month, t->day) * 86400 +
-	       t->hour * 3600 + t->minute * 60 + t->second;
-}
-
 /* Parses a DATE or DATE-TIME (VALUE says which, or the length) with its
  * TZID into *t.  Returns -1 on a malformed value. */
 static int time_value(conv *c, const char *v, bool want_date, bool want_time,
@@ -886,7 +880,7 @@ static int time_value(conv *c, const char *v, bool want_date, bool want_time,
 		icaltimezone *tz = t->t.year >= CUSTOM_FIRST && t->t.year <= CUSTOM_LAST
 					   ? custom_zone(c, z) : NULL;
 		if (tz != NULL) {
-			t->utc = custom_to_utc(tz, wall_of(&t->t));
+			t->utc = custom_to_utc(tz, at_recur_wall_secs(&t->t));
 			t->has_utc = true;
 		}
 	}
@@ -1107,7 +1101,7 @@ static int rdate_prop(conv *c, const at_ical_prop *pr, item_b *b, bool ex, bool 
 				at_recur_duration d;
 				if (duration_parse(slash + 1, &neg, &d) < 0 || neg)
 					goto bad;
-				int64_t w = wall_of(&rd.start.t) + d.days * 86400LL + d.seconds;
+				int64_t w = at_recur_wall_secs(&rd.start.t) + d.days * 86400LL + d.seconds;
 				int64_t days = w >= 0 ? w / 86400 : -((-w + 86399) / 86400);
 				at_recur_time e = rd.start.t;
 				at_recur_civil_from_days(days, &e.year, &e.month, &e.day);
@@ -1877,7 +1871,7 @@ static void use_time(vec *uses, const at_ical_time *t)
 {
 	if (!t->set || t->t.is_date || t->t.tzid == NULL || utc_name(t->t.tzid))
 		return;
-	int64_t w = wall_of(&t->t);
+	int64_t w = at_recur_wall_secs(&t->t);
 	for (size_t i = 0; i < uses->n; i++) {
 		zone_use *u = &((zone_use *)uses->v)[i];
 		if (strcmp(u->iana, t->t.tzid) == 0) {
@@ -1954,6 +1948,38 @@ static void write_iana_zone(at_buf *out, const zone_use *u)
 	}
 	at_arena_free(&a);
 	free(txt);
+}
+
+void at_ical_item_lines(const at_ical_item *item, at_buf *out)
+{
+	at_ical_item one = *item;
+	one.n_overrides = 0;
+	const char *kind = one.kind == AT_ICAL_TODO ? "VTODO" : "VEVENT";
+	at_buf text;
+	line l;
+	at_buf_init(&text, 0);
+	at_buf_init(&l.b, 0);
+	write_item(&text, &l, &one);
+	at_buf_free(&l.b);
+	/* "BEGIN:KIND\r\n" LINES "END:KIND\r\n", LINES ending in CRLF */
+	size_t head = strlen(kind) + 8, tail = strlen(kind) + 6;
+	if (text.data != NULL && text.len >= head + tail) {
+		const char *s = text.data + head, *e = text.data + text.len - tail;
+		for (const char *p = s; p < e; p++) {
+			if (p[0] == '\r' && p[1] == '\n' && p + 2 < e && p[2] == ' ') {
+				p += 2;  /* a folded line goes on */
+				continue;
+			}
+			if (p[0] == '\r' && p[1] == '\n') {
+				if (p + 2 < e)
+					at_buf_putc(out, '\n');
+				p++;
+				continue;
+			}
+			at_buf_putc(out, *p);
+		}
+	}
+	at_buf_free(&text);
 }
 
 int at_ical_write(const at_ical_calendar *cal, at_buf *out, at_error *err)

@@ -225,6 +225,12 @@ int at_ical_parse(const char *text, size_t len, const at_ical_limits *limits,
  * octets).  Fails only when out's cap is exceeded (limitExceeded). */
 int at_ical_write(const at_ical_calendar *cal, at_buf *out, at_error *err);
 
+/* Appends the content lines of one item — what write gives between its
+ * BEGIN and END (VALARMs and other subcomponents included, overridden
+ * instances not) — unfolded and joined by "\n": the text form in which the
+ * item mappings keep what they do not map (icalExtra). */
+void at_ical_item_lines(const at_ical_item *item, at_buf *out);
+
 /* A canonical, line-per-field description of everything in the structure
  * (tests, debugging).  Zones appear by their mapping, not their text. */
 void at_ical_dump(const at_ical_calendar *cal, at_buf *out);

@@ -53,8 +53,7 @@ static int month_days(int y, int m)
 	return m == 2 && is_leap(y) ? 29 : md[m - 1];
 }
 
-/* Wall-clock seconds: the fields read as if they were UTC. */
-static int64_t wall_secs(const at_recur_time *t)
+int64_t at_recur_wall_secs(const at_recur_time *t)
 {
 	return at_recur_days_from_civil(t->year, t->month, t->day) * DAY +
 	       t->hour * 3600 + t->minute * 60 + t->second;
@@ -66,7 +65,7 @@ static int64_t floor_div(int64_t a, int64_t b)
 	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-static at_recur_time time_from_wall(int64_t w, bool is_date, const char *tzid)
+at_recur_time at_recur_from_wall(int64_t w, bool is_date, const char *tzid)
 {
 	at_recur_time t = {0};
 	int64_t days = floor_div(w, DAY), rem = w - days * DAY;
@@ -83,7 +82,7 @@ static at_recur_time time_from_wall(int64_t w, bool is_date, const char *tzid)
 
 int at_recur_time_cmp(const at_recur_time *a, const at_recur_time *b)
 {
-	int64_t wa = wall_secs(a), wb = wall_secs(b);
+	int64_t wa = at_recur_wall_secs(a), wb = at_recur_wall_secs(b);
 	if (wa != wb)
 		return wa < wb ? -1 : 1;
 	if (a->is_date != b->is_date)
@@ -284,7 +283,7 @@ int at_recur_to_utc(const at_recur_time *t, const char *floating_zone,
 		return scrub(err, at_error_set(err, AT_E_INVALID_FIELD, AT_SCOPE_ITEM,
 					       AT_RETRY_FINAL, "timeZone",
 					       "unknown time zone \"%.64s\"", tzid));
-	*utc_r = wall_to_utc(zone, wall_secs(t));
+	*utc_r = wall_to_utc(zone, at_recur_wall_secs(t));
 	return 0;
 }
 
@@ -298,7 +297,7 @@ int at_recur_from_utc(int64_t utc, const char *tzid, at_recur_time *t_r, at_erro
 	if (utc < -62135596800LL || utc > 253402300799LL)
 		return at_error_set(err, AT_E_INVALID_FIELD, AT_SCOPE_ITEM, AT_RETRY_FINAL,
 				    "time", "instant out of the years 1 to 9999");
-	*t_r = time_from_wall(utc_to_wall(zone, utc), false, tzid);
+	*t_r = at_recur_from_wall(utc_to_wall(zone, utc), false, tzid);
 	return 0;
 }
 
@@ -818,7 +817,7 @@ static int rule_open(series *c, rule_iter *ri, const char *text, at_error *err)
 		/* UNTIL is read in the series' terms (RFC 5545 wants UTC for a
 		 * zoned DTSTART and a date for a date; both are often broken). */
 		const at_recur_time *u = &ri->r.until;
-		int64_t w = wall_secs(u);
+		int64_t w = at_recur_wall_secs(u);
 		if (c->is_date)
 			w = floor_div(u->tzid != NULL && c->czone != NULL
 					      ? utc_to_wall(c->czone, w) : w, DAY) * DAY;
@@ -851,7 +850,7 @@ static int series_open(series *c, const at_recur_series *s, const char *floating
 					       AT_RETRY_FINAL, "timeZone",
 					       "unknown time zone \"%.64s\"", floating_zone));
 	c->czone = c->zone != NULL ? c->zone : zone_get(floating_zone);
-	c->d_wall = wall_secs(&s->dtstart);
+	c->d_wall = at_recur_wall_secs(&s->dtstart);
 	if (s->duration.days < 0 || s->duration.seconds < 0 ||
 	    s->duration.days > 3660 || s->duration.seconds > 3660 * DAY)
 		return at_error_set(err, AT_E_INVALID_FIELD, AT_SCOPE_ITEM, AT_RETRY_FINAL,
@@ -896,7 +895,7 @@ static int series_open(series *c, const at_recur_series *s, const char *floating
 static struct icaltimetype ical_from_wall(int64_t w, bool is_date)
 {
 	struct icaltimetype t = icaltime_null_time();
-	at_recur_time a = time_from_wall(w, is_date, NULL);
+	at_recur_time a = at_recur_from_wall(w, is_date, NULL);
 	t.year = a.year;
 	t.month = a.month;
 	t.day = a.day;
@@ -1014,7 +1013,7 @@ static int64_t key_of_wall(const series *c, int64_t w)
 
 static int64_t key_of(const series *c, const at_recur_time *t)
 {
-	int64_t w = wall_secs(t);
+	int64_t w = at_recur_wall_secs(t);
 	if (c->zone == NULL)
 		return w;
 	if (t->tzid == NULL)
@@ -1025,7 +1024,7 @@ static int64_t key_of(const series *c, const at_recur_time *t)
 /* A time as wall seconds of the series. */
 static int64_t series_wall_of(const series *c, const at_recur_time *t)
 {
-	int64_t w = wall_secs(t);
+	int64_t w = at_recur_wall_secs(t);
 	if (c->zone != NULL && t->tzid != NULL && !t->is_date)
 		return utc_to_wall(c->zone, wall_to_utc(zone_get(t->tzid), w));
 	if (c->is_date && !t->is_date)
@@ -1183,7 +1182,7 @@ int at_recur_expand(const at_recur_series *s, int64_t from, int64_t to,
 			st = inst_start(&c, w);
 		if (rd->has_end) {
 			en = c.zone == NULL && rd->end.tzid == NULL
-				     ? inst_start(&c, wall_secs(&rd->end))
+				     ? inst_start(&c, at_recur_wall_secs(&rd->end))
 				     : key_of(&c, &rd->end);
 		} else {
 			en = inst_end(&c, w);
@@ -1248,22 +1247,22 @@ int at_recur_expand(const at_recur_series *s, int64_t from, int64_t to,
 			continue;
 		at_recur_occurrence *o = &occ[n++];
 		o->origin = k->origin;
-		o->recurrence_id = time_from_wall(k->w, c.is_date, c.tzid);
+		o->recurrence_id = at_recur_from_wall(k->w, c.is_date, c.tzid);
 		o->local_start = o->recurrence_id;
 		if (k->rdate != NULL && k->rdate->has_end) {
 			o->start = c.zone == NULL ? inst_start(&c, k->w) : key_of(&c, &k->rdate->start);
 			o->end = c.zone == NULL && k->rdate->end.tzid == NULL
-					 ? inst_start(&c, wall_secs(&k->rdate->end))
+					 ? inst_start(&c, at_recur_wall_secs(&k->rdate->end))
 					 : key_of(&c, &k->rdate->end);
-			o->local_end = time_from_wall(series_wall_of(&c, &k->rdate->end),
+			o->local_end = at_recur_from_wall(series_wall_of(&c, &k->rdate->end),
 						      c.is_date, c.tzid);
 		} else {
 			o->start = inst_start(&c, k->w);
 			o->end = inst_end(&c, k->w);
 			if (c.is_date || c.zone == NULL)
-				o->local_end = time_from_wall(k->w + dur, c.is_date, c.tzid);
+				o->local_end = at_recur_from_wall(k->w + dur, c.is_date, c.tzid);
 			else
-				o->local_end = time_from_wall(utc_to_wall(c.zone, o->end),
+				o->local_end = at_recur_from_wall(utc_to_wall(c.zone, o->end),
 							      false, c.tzid);
 		}
 	}
@@ -1290,7 +1289,7 @@ int at_recur_expand(const at_recur_series *s, int64_t from, int64_t to,
 		o->end = en;
 		o->local_start = ov->start;
 		o->local_end = ov->end;
-		o->recurrence_id = time_from_wall(series_wall_of(&c, &ov->recurrence_id),
+		o->recurrence_id = at_recur_from_wall(series_wall_of(&c, &ov->recurrence_id),
 						  c.is_date, c.tzid);
 		o->overridden = true;
 		o->origin = AT_RECUR_FROM_OVERRIDE;
@@ -1407,7 +1406,7 @@ int at_recur_split(const at_recur_series *s, const at_recur_time *at,
 	    walk(&c, c.ri, c.d_wall, at_w, split_count, &x, &wr, err) < 0)
 		goto done;
 	char t[17];
-	at_recur_time at_t = time_from_wall(at_w, c.is_date, c.tzid);
+	at_recur_time at_t = at_recur_from_wall(at_w, c.is_date, c.tzid);
 	at_recur_time_format(&at_t, t);
 	if (at_w != c.d_wall && !x.found) {
 		at_error_set(err, AT_E_NOT_FOUND, AT_SCOPE_ITEM, AT_RETRY_FINAL, "recurrenceId",
@@ -1419,11 +1418,11 @@ int at_recur_split(const at_recur_series *s, const at_recur_time *at,
 	if (at_w != c.d_wall) {
 		at_recur_time until;
 		if (c.is_date)
-			until = time_from_wall(at_w - DAY, true, NULL);
+			until = at_recur_from_wall(at_w - DAY, true, NULL);
 		else if (c.zone != NULL)
-			until = time_from_wall(wall_to_utc(c.zone, at_w) - 1, false, "UTC");
+			until = at_recur_from_wall(wall_to_utc(c.zone, at_w) - 1, false, "UTC");
 		else
-			until = time_from_wall(at_w - 1, false, NULL);
+			until = at_recur_from_wall(at_w - 1, false, NULL);
 		char u[17];
 		at_recur_time_format(&until, u);
 		*old_rrule_r = at_arena_printf(arena, "%s;UNTIL=%s", base, u);

@@ -174,6 +174,11 @@ bool at_recur_zone_known(const char *tzid);
 /* Days since 1970-01-01 of a civil date, and back. */
 int64_t at_recur_days_from_civil(int y, int m, int d);
 void at_recur_civil_from_days(int64_t days, int *y_r, int *m_r, int *d_r);
+/* Wall-clock seconds of t: its fields read as if they were UTC (its zone
+ * ignored), and back: the time of wall-clock seconds w, a date when is_date
+ * (tzid borrowed, left NULL for a date). */
+int64_t at_recur_wall_secs(const at_recur_time *t);
+at_recur_time at_recur_from_wall(int64_t w, bool is_date, const char *tzid);
 /* "20240307T090000", "20240307T090000Z", "20240307"; buf of 17 bytes. */
 void at_recur_time_format(const at_recur_time *t, char buf[17]);
 /* Parses those three forms; tzid is set to "UTC" for a trailing Z, else

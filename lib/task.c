@@ -67,31 +67,9 @@ static int time_of(json_t *obj, const char *name, at_recur_time *t, at_error *er
 }
 
 /* Seconds of a wall-clock time on a naive timeline (no zone). */
-static int64_t wall_secs(const at_recur_time *t)
-{
-	return at_recur_days_from_civil(t->year, t->month, t->day) * DAY +
-	       t->hour * 3600 + t->minute * 60 + t->second;
-}
-
 static int64_t floor_div(int64_t a, int64_t b)
 {
 	return a >= 0 ? a / b : -((-a + b - 1) / b);
-}
-
-static at_recur_time from_wall(int64_t w, bool is_date, const char *tzid)
-{
-	at_recur_time t = {0};
-	int64_t days = floor_div(w, DAY);
-	int64_t rem = w - days * DAY;
-	at_recur_civil_from_days(days, &t.year, &t.month, &t.day);
-	t.is_date = is_date;
-	if (!is_date) {
-		t.hour = (int)(rem / 3600);
-		t.minute = (int)(rem / 60 % 60);
-		t.second = (int)(rem % 60);
-		t.tzid = tzid;
-	}
-	return t;
 }
 
 /* A wire time as wall clock: instants in zone, the others as they are. */
@@ -554,10 +532,10 @@ static int shift_member(json_t *obj, const char *name, int64_t shift, const char
 	if (time_of(obj, name, &t, err) < 0 || wall_of(&t, zone, &w, err) < 0)
 		return -1;
 	kind k = kind_of(&t);
-	int64_t ws = wall_secs(&w) + shift;
+	int64_t ws = at_recur_wall_secs(&w) + shift;
 	if (k == K_DATE)
 		ws = floor_div(ws, DAY) * DAY;
-	at_recur_time out = from_wall(ws, k == K_DATE, k == K_INSTANT ? zone : NULL);
+	at_recur_time out = at_recur_from_wall(ws, k == K_DATE, k == K_INSTANT ? zone : NULL);
 	if (out.year < 1 || out.year > 9999)
 		return invalid(err, name, "%s of the next occurrence would be after the year "
 			       "9999", name);
@@ -635,7 +613,7 @@ int at_task_next(json_t *fields, int64_t now, json_t **next_r, at_error *err)
 				goto done;
 			ended = !found;
 			if (found)
-				shift = wall_secs(&w) - wall_secs(&a.wall);
+				shift = at_recur_wall_secs(&w) - at_recur_wall_secs(&a.wall);
 			new_rule = count > 0 ? rule_count_down(rrule, arena) : rrule;
 		}
 	} else {
@@ -670,9 +648,9 @@ int at_task_next(json_t *fields, int64_t now, json_t **next_r, at_error *err)
 		if (a.name != NULL) {
 			int64_t tod = a.wall.is_date ? 0
 				      : a.wall.hour * 3600 + a.wall.minute * 60 + a.wall.second;
-			shift = day_secs + tod - wall_secs(&a.wall);
+			shift = day_secs + tod - at_recur_wall_secs(&a.wall);
 		} else {
-			at_recur_time t = from_wall(day_secs, true, NULL);
+			at_recur_time t = at_recur_from_wall(day_secs, true, NULL);
 			char buf[AT_DATETIME_SIZE];
 			at_model_datetime_format(&t, buf);
 			new_due = json_string(buf);

@@ -695,36 +695,6 @@ static bool reminder_of(const at_ical_alarm *al, const char *start, const char *
 
 /* ---- the unmapped rest -------------------------------------------------------------- */
 
-/* The lines of a blank VTODO d between its BEGIN and END, unfolded, LF
- * between lines. */
-static void extra_text(at_buf *out, const at_ical_item *d)
-{
-	at_ical_calendar cal = {.items = (at_ical_item *)d, .n_items = 1};
-	at_buf text;
-	at_buf_init(&text, 0);
-	at_error ignored;
-	at_ical_write(&cal, &text, &ignored);
-	const char *s = text.data != NULL ? strstr(text.data, "BEGIN:VTODO\r\n") : NULL;
-	const char *e = s != NULL ? strstr(s, "\r\nEND:VTODO\r\nEND:VCALENDAR") : NULL;
-	if (s != NULL && e != NULL) {
-		s += 13;
-		for (const char *p = s; p < e + 2; p++) {
-			if (p[0] == '\r' && p[1] == '\n' && p[2] == ' ') {
-				p += 2;
-				continue;
-			}
-			if (p[0] == '\r' && p[1] == '\n') {
-				if (p + 2 < e + 2)
-					at_buf_putc(out, '\n');
-				p++;
-				continue;
-			}
-			at_buf_putc(out, *p);
-		}
-	}
-	at_buf_free(&text);
-}
-
 /* Placeholders: they take the places a property has once, so that the
  * extra ones land among the unmapped properties again (the same wrapper
  * as lib/task.c's check of icalExtra). */
@@ -1041,7 +1011,7 @@ int at_task_from_ical(const at_ical_calendar *cal, const at_ical_item *it, at_ar
 	}
 	at_buf extra;
 	at_buf_init(&extra, 0);
-	extra_text(&extra, &d);
+	at_ical_item_lines(&d, &extra);
 	if (extra.len > 0)
 		json_object_set_new(f, "icalExtra", json_string(extra.data));
 	at_buf_free(&extra);

@@ -19,13 +19,17 @@ static bool streq(const char *a, const char *b)
 
 /* --- copies and entries ----------------------------------------------------- */
 
-bool as_copies_is_copy_of(const as_copy_kind *k, const as_item *copy, const char *orig_id)
+/* Is copy the live copy of the original orig_id (its type, its
+ * back-reference naming orig_id)? */
+static bool is_copy_of(const as_copy_kind *k, const as_item *copy, const char *orig_id)
 {
 	json_t *ref = json_object_get(copy->fields, k->back_ref);
 	return streq(copy->type, k->type) && streq(jstr(ref, k->id_member), orig_id);
 }
 
-json_t *as_copies_entry(const as_copy_kind *k, const as_item *orig, const char *copy_id)
+/* The participant entry of orig whose copy is copy_id, or NULL (borrowed
+ * from orig->fields). */
+static json_t *entry_of(const as_copy_kind *k, const as_item *orig, const char *copy_id)
 {
 	size_t i;
 	json_t *p;
@@ -46,7 +50,7 @@ int as_copies_get(as_ctx *ctx, const as_copy_kind *k, const char *copy_id, const
 	if (copy_id != NULL && at_id_valid(copy_id) &&
 	    ctx->store->ops->item_get(ctx->store, copy_id, ctx->arena, c, &found, err) < 0)
 		goto done;
-	*live_r = found && as_copies_is_copy_of(k, c, orig_id);
+	*live_r = found && is_copy_of(k, c, orig_id);
 	rc = 0;
 done:
 	if (found_r != NULL)
@@ -75,7 +79,9 @@ done:
 	return rc;
 }
 
-void as_copies_decline_entry(const as_copy_kind *k, json_t *p)
+/* Removes p's members about its copy (k->entry_members) and sets its
+ * status to declined. */
+static void decline_entry(const as_copy_kind *k, json_t *p)
 {
 	for (const char *const *m = k->entry_members; *m != NULL; m++)
 		json_object_del(p, *m);
@@ -88,7 +94,7 @@ int as_copies_linked(as_ctx *ctx, const as_copy_kind *k, json_t *p, const char *
 	if (as_copies_get(ctx, k, jstr(p, k->id_member), orig_id, copy_r, NULL, live_r, err) < 0)
 		return -1;
 	if (!*live_r)
-		as_copies_decline_entry(k, p);  /* the copy is gone: as when deleted */
+		decline_entry(k, p);  /* the copy is gone: as when deleted */
 	return 0;
 }
 
@@ -174,7 +180,7 @@ int as_copies_original(as_ctx *ctx, const as_copy_kind *k, const as_item *copy,
 		return 0;
 	if (ctx->store->ops->item_get(ctx->store, orig_id, ctx->arena, orig_r, &found, err) < 0)
 		return -1;
-	*entry_r = found ? as_copies_entry(k, orig_r, copy->id) : NULL;
+	*entry_r = found ? entry_of(k, orig_r, copy->id) : NULL;
 	return 0;
 }
 
@@ -194,7 +200,7 @@ int as_copies_declined(as_ctx *ctx, const as_copy_kind *k, const as_item *copy,
 	}
 	if (s->ops->tx_modseq(s, &modseq, err) < 0)
 		goto done;
-	as_copies_decline_entry(k, p);
+	decline_entry(k, p);
 	json_object_set_new(orig.field_versions, "participants", json_integer(modseq));
 	if (s->ops->item_put(s, &orig, false, err) < 0 ||
 	    then(ctx, &orig, copy, modseq, err) < 0)

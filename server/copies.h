@@ -66,14 +66,6 @@ typedef struct as_copy_kind {
 
 /* --- copies and entries ----------------------------------------------------- */
 
-/* Is copy the live copy of the original orig_id (its type, its
- * back-reference naming orig_id)? */
-bool as_copies_is_copy_of(const as_copy_kind *k, const as_item *copy, const char *orig_id);
-
-/* The participant entry of orig whose copy is copy_id, or NULL (borrowed
- * from orig->fields). */
-json_t *as_copies_entry(const as_copy_kind *k, const as_item *orig, const char *copy_id);
-
 /* Reads the item copy_id into copy_r (NULL: not wanted) and says whether it
  * is the live copy of orig_id.  A NULL copy_id, or one that is not an id,
  * is no item.  *found_r (may be NULL): the item exists.  0 or -1. */
@@ -87,14 +79,11 @@ int as_copies_delete(as_ctx *ctx, const as_copy_kind *k, const char *copy_id,
 
 /* The participant entry p names a copy (its id_member): reads it into
  * copy_r (NULL: not wanted); *live_r: it is the live copy of orig_id.
- * When it is not (gone), p is declined as when its owner deletes it
- * (as_copies_decline_entry()), and the caller's list changed. */
+ * When it is not (gone), p is declined as when its owner deletes it (its
+ * members about the copy removed, status declined), and the caller's list
+ * changed. */
 int as_copies_linked(as_ctx *ctx, const as_copy_kind *k, json_t *p, const char *orig_id,
 		     as_item *copy_r, bool *live_r, at_error *err);
-
-/* Removes p's members about its copy (k->entry_members) and sets its
- * status to declined. */
-void as_copies_decline_entry(const as_copy_kind *k, json_t *p);
 
 /* The copy of orig_id for user_id made before: *cid_r its client id,
  * *live_id_r the copy when it is still live, else NULL; then *cid_r is
@@ -124,8 +113,8 @@ int as_copies_original(as_ctx *ctx, const as_copy_kind *k, const as_item *copy,
 		       as_item *orig_r, json_t **entry_r, at_error *err);
 
 /* copy was deleted: its owner declined.  The entry naming it in the
- * original is declined (as_copies_decline_entry(), participants at the
- * transaction's modseq), the original written, then `then` runs. */
+ * original is declined (participants at the transaction's modseq), the
+ * original written, then `then` runs. */
 int as_copies_declined(as_ctx *ctx, const as_copy_kind *k, const as_item *copy,
 		       as_copies_declined_fn *then, at_error *err);
 
